@@ -1,0 +1,179 @@
+/**
+ * Scalar semantics of the reference interpreter: how one element of each dtype is rounded, cast, and combined.
+ * Tensor ops (interpreter.ts) and IExpr bodies (interp-iexpr.ts) both call these functions, so a `compute`
+ * node and the equivalent op node agree by construction. The rules are documented in interpreter.ts.
+ *
+ * A scalar value is a JS number in its dtype's canonical form: floats are values exactly representable in the
+ * dtype (f32, f16 or bf16); every int type and bool is the signed 32-bit pattern an Int32Array holds
+ * (u32 3e9 is held as 3e9 - 2^32 and read unsigned where the difference matters); bool is 0 or 1.
+ */
+import { isFloat, type DType } from '../core/dtype.js';
+import type { BinaryOp, UnaryOp } from './graph.js';
+
+/** Thrown for mistakes a caller can make (missing inputs, wrong shapes); the message is one line. */
+export class InterpError extends Error {}
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+
+const f32Box = new Float32Array(1);
+const u32Box = new Uint32Array(f32Box.buffer);
+
+/** Round to the nearest bf16 (ties to even) via the f32 bit pattern; NaN stays NaN, overflow becomes Inf. */
+export function roundBf16(x: number): number {
+  f32Box[0] = x;
+  if (Number.isNaN(f32Box[0])) return NaN;
+  const bits = u32Box[0]!;
+  u32Box[0] = ((bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return f32Box[0];
+}
+
+/** Round to the nearest f16 (ties to even), subnormals included; |x| >= 65520 overflows to Inf. */
+export function roundF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return x > 0 ? Infinity : -Infinity;
+  // Binade of a, floored at f16's smallest normal exponent so subnormals share the 2^-24 spacing.
+  let e = Math.max(Math.floor(Math.log2(a)), -14);
+  while (e > -14 && 2 ** e > a) e--;
+  while (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (e - 10);
+  const q = a / ulp; // exact: scaling by a power of two
+  let r = Math.floor(q);
+  const frac = q - r;
+  if (frac > 0.5 || (frac === 0.5 && r % 2 === 1)) r++;
+  return Math.sign(x) * r * ulp;
+}
+
+export type Kind = 'float' | 'int' | 'uint' | 'bool';
+/** i64 is held in an Int32Array by HostTensor, so it is computed exactly like i32. */
+export function kindOf(t: DType): Kind {
+  if (isFloat(t)) return 'float';
+  if (t === 'bool') return 'bool';
+  return t === 'u32' ? 'uint' : 'int';
+}
+
+/**
+ * Canonical form of an arithmetic result in dtype t. Floats: computed in f64, rounded to f32 (one correct
+ * rounding), then to f16/bf16 for those dtypes, as a GPU storing an f32 result to a half buffer would.
+ * Ints wrap to 32 bits; bool is 0/1.
+ */
+export function canon(x: number, t: DType): number {
+  switch (t) {
+    case 'f32': return Math.fround(x);
+    case 'f16': return roundF16(Math.fround(x));
+    case 'bf16': return roundBf16(x);
+    case 'bool': return x !== 0 ? 1 : 0;
+    default: return x | 0;
+  }
+}
+
+/** The numeric value a canonical scalar stands for (u32 read unsigned). */
+export const numericValue = (x: number, t: DType): number => (t === 'u32' ? x >>> 0 : x);
+
+/** Float to int: truncate toward zero, saturate at the type's range, NaN gives 0 (GPUs differ; we define it). */
+function floatToInt(x: number, to: DType): number {
+  if (Number.isNaN(x)) return 0;
+  const v = Math.trunc(x);
+  if (to === 'u32') return (v <= 0 ? 0 : v >= UINT_MAX ? UINT_MAX : v) | 0;
+  return v <= INT_MIN ? INT_MIN : v >= INT_MAX ? INT_MAX : v;
+}
+
+/** Convert a canonical scalar of dtype `from` to canonical `to`. Int to int reinterprets the 32-bit pattern. */
+export function castScalar(x: number, from: DType, to: DType): number {
+  if (from === to) return x;
+  if (to === 'bool') return x !== 0 ? 1 : 0; // NaN counts as true, like bool(NaN) in C and WGSL
+  if (isFloat(to)) return canon(numericValue(x, from), to);
+  if (isFloat(from)) return floatToInt(x, to);
+  return x | 0;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+function floatUnary(op: UnaryOp, x: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'exp': return Math.exp(x);
+    case 'log': return Math.log(x);
+    case 'sqrt': return Math.sqrt(x);
+    case 'rsqrt': return 1 / Math.sqrt(x);
+    case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'silu': return x / (1 + Math.exp(-x));
+    case 'gelu': return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    case 'sin': return Math.sin(x);
+    case 'cos': return Math.cos(x);
+    case 'abs': return Math.abs(x);
+    case 'recip': return 1 / x;
+    case 'not': return x === 0 ? 1 : 0;
+    case 'floor': return Math.floor(x);
+    case 'ceil': return Math.ceil(x);
+  }
+}
+
+/**
+ * Unary op on a canonical scalar of dtype t; the result is canonical in t ('not' always gives bool 0/1).
+ * On ints, neg/abs wrap (abs(INT_MIN) = INT_MIN) and floor/ceil are the identity; a float-only function on an
+ * int (the builder never makes one) is computed in float and converted back with cast semantics.
+ */
+export function unaryScalar(op: UnaryOp, x: number, t: DType): number {
+  if (op === 'not') return x === 0 ? 1 : 0;
+  const k = kindOf(t);
+  if (k === 'float') return canon(floatUnary(op, x), t);
+  switch (op) {
+    case 'neg': return canon(-x, t);
+    case 'abs': return k === 'uint' ? x : canon(Math.abs(x), t);
+    case 'floor': case 'ceil': return x;
+    default: return castScalar(floatUnary(op, numericValue(x, t)), 'f32', t);
+  }
+}
+
+function compare(op: BinaryOp, a: number, b: number): number {
+  switch (op) {
+    case 'lt': return a < b ? 1 : 0;
+    case 'le': return a <= b ? 1 : 0;
+    case 'gt': return a > b ? 1 : 0;
+    case 'ge': return a >= b ? 1 : 0;
+    case 'eq': return a === b ? 1 : 0;
+    default: return a !== b ? 1 : 0; // 'ne'
+  }
+}
+
+/**
+ * Binary op on two canonical scalars of the operand dtype t. Comparisons and and/or give bool 0/1; everything
+ * else is canonical in t. Ints: wrap-around add/sub/mul; div truncates toward zero and mod takes the sign of
+ * the dividend (C / WGSL `%`); x / 0 = x % 0 = 0 (defined here because GPUs differ); INT_MIN / -1 = INT_MIN.
+ * u32 compares, divides and takes min/max unsigned. Floats: mod is fmod (sign of the dividend); max/min
+ * propagate NaN.
+ */
+export function binaryScalar(op: BinaryOp, a: number, b: number, t: DType): number {
+  if (op === 'and') return a !== 0 && b !== 0 ? 1 : 0;
+  if (op === 'or') return a !== 0 || b !== 0 ? 1 : 0;
+  const k = kindOf(t);
+  const x = numericValue(a, t), y = numericValue(b, t);
+  switch (op) {
+    case 'lt': case 'le': case 'gt': case 'ge': case 'eq': case 'ne': return compare(op, x, y);
+    case 'max': return canon(Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y), t);
+    case 'min': return canon(Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y), t);
+    default: break;
+  }
+  if (k === 'float') {
+    switch (op) {
+      case 'add': return canon(x + y, t);
+      case 'sub': return canon(x - y, t);
+      case 'mul': return canon(x * y, t);
+      case 'div': return canon(x / y, t);
+      case 'pow': return canon(Math.pow(x, y), t);
+      default: return canon(x % y, t); // 'mod'
+    }
+  }
+  switch (op) {
+    case 'add': return canon(x + y, t);
+    case 'sub': return canon(x - y, t);
+    case 'mul': return canon(Math.imul(a, b), t); // f64 products of 32-bit ints lose low bits
+    case 'div': return y === 0 ? 0 : canon(Math.trunc(x / y), t);
+    case 'pow': return castScalar(Math.pow(x, y), 'f32', t);
+    default: return y === 0 ? 0 : canon(x % y, t); // 'mod'
+  }
+}
