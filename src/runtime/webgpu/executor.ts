@@ -93,6 +93,7 @@ export class GpuExecutor {
 
   /** Reads the first `bytes` (default: all) of buffer `id`. */
   async read(id: string, bytes?: number): Promise<ArrayBuffer> {
+    throwDeviceErrors(this.ctx);
     const slot = this.slot(id);
     const n = bytes ?? slot.bytes;
     if (n > slot.bytes || n < 0) throw new Error(`read of ${n} bytes from buffer '${id}' of ${slot.bytes} bytes`);
@@ -103,7 +104,7 @@ export class GpuExecutor {
       const enc = device.createCommandEncoder();
       enc.copyBufferToBuffer(slot.buffer, 0, staging, 0, size);
       device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
+      await mapped(staging, `read of buffer '${id}'`);
       throwDeviceErrors(this.ctx);
       return staging.getMappedRange(0, size).slice(0, n);
     } finally {
@@ -141,7 +142,7 @@ export class GpuExecutor {
         if (!wantProfile || this.ctx.hasTimestamps) return { timings: [], totalMs };
         return { timings: [], totalMs, warning: 'this adapter has no timestamp-query feature; no per-kernel timings' };
       }
-      await queries.staging.mapAsync(GPUMapMode.READ);
+      await mapped(queries.staging, 'read of timestamps');
       const ts = new BigUint64Array(queries.staging.getMappedRange());
       const timings = dispatches.map((d, i) => ({ label: d.label, kind: d.kind, ms: Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6 }));
       return { timings, totalMs };
@@ -239,5 +240,15 @@ export class GpuExecutor {
       resolve: device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
       staging: device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     };
+  }
+}
+
+/** mapAsync rejects with bare DOMExceptions; say what was being read. */
+async function mapped(buffer: GPUBuffer, what: string): Promise<void> {
+  try {
+    await buffer.mapAsync(GPUMapMode.READ);
+  } catch (e) {
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new Error(`GPU ${what} failed (${why})`);
   }
 }
