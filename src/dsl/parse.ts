@@ -1,0 +1,223 @@
+/** Source text -> AST plus diagnostics. Never throws on any input: lexer, parser and depth errors become diagnostics. */
+import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { DType } from '../core/dtype.js';
+import type { BinOp, Binding, Decl, Expr, Module, Name, Stmt, TypedParam } from './ast.js';
+import { Diagnostics, type Span } from './diagnostics.js';
+import { grammar } from './grammar.js';
+import { tfxLexer } from './lexer.js';
+
+/** Deeper nesting than this is rejected before parsing: recursive descent would exhaust the stack. */
+export const MAX_NESTING = 200;
+export const MAX_IDENT = 64;
+
+export interface ParseResult { readonly module?: Module; readonly diags: Diagnostics }
+
+const tokSpan = (t: IToken): Span =>
+  Number.isFinite(t.startOffset) && t.startLine !== undefined && Number.isFinite(t.startLine)
+    ? { line: t.startLine, col: t.startColumn ?? 1, offset: t.startOffset, length: Math.max(1, t.image.length) }
+    : { line: 1, col: 1, offset: 0, length: 0 };
+
+function spanOf(node: CstElement | undefined): Span {
+  if (!node) return { line: 1, col: 1, offset: 0, length: 0 };
+  if ('image' in node) return tokSpan(node);
+  const loc = node.location;
+  if (loc && Number.isFinite(loc.startOffset) && loc.startLine !== undefined && Number.isFinite(loc.startLine))
+    return { line: loc.startLine, col: loc.startColumn ?? 1, offset: loc.startOffset, length: Math.max(1, (loc.endOffset ?? loc.startOffset) - loc.startOffset + 1) };
+  return { line: 1, col: 1, offset: 0, length: 0 };
+}
+
+export function parse(source: string): ParseResult {
+  const diags = new Diagnostics();
+  if (source.includes('\0')) {
+    const off = source.indexOf('\0');
+    const before = source.slice(0, off).split('\n');
+    diags.error('TFX1004', 'the file contains a NUL byte; .tfx files are text', { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1, offset: off, length: 1 });
+    return { diags };
+  }
+  const lexed = tfxLexer.tokenize(source);
+  for (const e of lexed.errors.slice(0, 20)) {
+    const ch = source.slice(e.offset, e.offset + e.length);
+    const shown = ch.length === 1 && ch >= ' ' && ch <= '~' ? `'${ch}'` : `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    diags.error('TFX1001', `unexpected character ${shown}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) });
+  }
+  if (lexed.errors.length > 20) return { diags };
+  // Reject pathological nesting up front.
+  let depth = 0;
+  for (const t of lexed.tokens) {
+    const n = t.tokenType.name;
+    if (n === 'LParen' || n === 'LBrack' || n === 'LBrace') depth++;
+    else if (n === 'RParen' || n === 'RBrack' || n === 'RBrace') depth = Math.max(0, depth - 1);
+    if (depth > MAX_NESTING) {
+      diags.error('TFX1003', `brackets nested more than ${MAX_NESTING} deep`, tokSpan(t));
+      return { diags };
+    }
+  }
+  for (const t of lexed.tokens) {
+    if (t.tokenType.name === 'Ident' && (t.image.length > MAX_IDENT || t.image.startsWith('__')))
+      diags.error('TFX2006', t.image.startsWith('__')
+        ? `identifier '${t.image.slice(0, MAX_IDENT)}' starts with '__', which is reserved for generated code`
+        : `identifier is longer than ${MAX_IDENT} characters`, tokSpan(t));
+  }
+  grammar.input = lexed.tokens;
+  let cst: CstNode;
+  try {
+    cst = grammar.file();
+  } catch (e) {
+    // Chevrotain can still exhaust the stack on adversarial input; report, don't crash.
+    diags.error('TFX1002', `could not parse: ${e instanceof RangeError ? 'input too deeply nested' : String(e)}`, { line: 1, col: 1, offset: 0, length: 0 });
+    return { diags };
+  }
+  for (const e of grammar.errors.slice(0, 50)) {
+    const t = e.token;
+    const eof = t.tokenType.name === 'EOF';
+    const found = eof ? 'end of file' : `'${t.image.slice(0, 40)}'`;
+    const msg = e.message.startsWith('Expecting') ? simplify(e.message, found) : e.message;
+    const span = eof ? endSpan(source) : tokSpan(t);
+    diags.error('TFX1002', msg, span);
+  }
+  if (diags.hasErrors) return { diags };
+  return { module: new AstBuilder().file(cst), diags };
+}
+
+function endSpan(source: string): Span {
+  const lines = source.split('\n');
+  return { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1, offset: source.length, length: 1 };
+}
+
+/** Chevrotain's messages list every alternative path; keep them short and in our words. */
+function simplify(message: string, found: string): string {
+  const m = /Expecting (?:token of type --> (\w+) <--|: one of these possible Token sequences:)/.exec(message);
+  if (m?.[1]) return `expected ${tokenWord(m[1])}, found ${found}`;
+  const alts = [...message.matchAll(/\[([^\]]+)\]/g)].map((x) => x[1]!.split(',')[0]!.trim()).map(tokenWord);
+  const uniq = [...new Set(alts)].slice(0, 6);
+  return uniq.length ? `expected ${uniq.join(' or ')}, found ${found}` : `unexpected ${found}`;
+}
+const WORDS: Record<string, string> = {
+  Ident: 'a name', Int: 'an integer', Float: 'a number', Str: 'a string', Assign: "'='", LParen: "'('", RParen: "')'",
+  LBrack: "'['", RBrack: "']'", LBrace: "'{'", RBrace: "'}'", Comma: "','", Colon: "':'", Semi: "';'", Arrow: "'=>'",
+  Model: "'model'", Config: "'config'", Preset: "'preset'", DimKw: "'dim'", MaskKw: "'mask'", BlockKw: "'block'",
+  EntryKw: "'entry'", Let: "'let'", ParamKw: "'param'", Return: "'return'", Out: "'out'", For: "'for'", As: "'as'",
+  DTypeTok: 'a dtype (f32, f16, bf16, i32, u32, i64, bool)', Minus: "'-'", Bang: "'!'",
+};
+const tokenWord = (n: string): string => WORDS[n] ?? `'${n}'`;
+
+type Children = Record<string, CstElement[] | undefined>;
+const ch = (n: CstNode): Children => n.children as Children;
+const tok = (c: Children, k: string, i = 0): IToken | undefined => c[k]?.[i] as IToken | undefined;
+const node = (c: Children, k: string, i = 0): CstNode | undefined => c[k]?.[i] as CstNode | undefined;
+const nodes = (c: Children, k: string): CstNode[] => (c[k] ?? []) as CstNode[];
+const toks = (c: Children, k: string): IToken[] => (c[k] ?? []) as IToken[];
+const nameOf = (t: IToken | undefined): Name => ({ name: t?.image ?? '?', span: t ? tokSpan(t) : spanOf(undefined) });
+
+/** CST -> AST. Only reached when parsing had no errors, so every expected child is present. */
+class AstBuilder {
+  file(n: CstNode): Module {
+    const c = ch(n);
+    return { model: nameOf(tok(c, 'Ident')), decls: nodes(c, 'decl').map((d) => this.decl(d)) };
+  }
+
+  decl(n: CstNode): Decl {
+    const [kind, inner] = Object.entries(ch(n))[0] as [string, CstNode[]];
+    const d = inner[0]!;
+    const c = ch(d);
+    const span = spanOf(d);
+    switch (kind) {
+      case 'configDecl': return { k: 'config', entries: nodes(c, 'binding').map((b) => this.binding(b)), span };
+      case 'presetDecl': {
+        const t = tok(c, 'Ident') ?? tok(c, 'Str')!;
+        const name = t.tokenType.name === 'Str' ? { name: t.image.slice(1, -1), span: tokSpan(t) } : nameOf(t);
+        return { k: 'preset', name, entries: nodes(c, 'binding').map((b) => this.binding(b)), span };
+      }
+      case 'dimDecl': return { k: 'dim', names: toks(c, 'Ident').map(nameOf), span };
+      case 'maskDecl': return {
+        k: 'mask', name: nameOf(tok(c, 'Ident')), indices: this.names(node(c, 'indices')),
+        tensors: this.names(node(c, 'tensors')), body: this.expr(node(c, 'expr')!), span,
+      };
+      case 'blockDecl': return { k: 'block', name: nameOf(tok(c, 'Ident')), params: this.names(node(c, 'nameList')), body: this.body(node(c, 'body')!), span };
+      default: return { k: 'entry', name: nameOf(tok(c, 'Ident')), params: nodes(c, 'typedParam').map((p) => this.typedParam(p)), body: this.body(node(c, 'body')!), span };
+    }
+  }
+
+  names(n: CstNode | undefined): Name[] { return n ? toks(ch(n), 'Ident').map(nameOf) : []; }
+  binding(n: CstNode): Binding { const c = ch(n); return { name: nameOf(tok(c, 'Ident')), value: this.expr(node(c, 'expr')!) }; }
+  shape(n: CstNode | undefined): Expr[] { return n ? nodes(ch(n), 'expr').map((e) => this.expr(e)) : []; }
+
+  typedParam(n: CstNode): TypedParam {
+    const c = ch(n);
+    const tt = ch(node(c, 'tensorType')!);
+    return { name: nameOf(tok(c, 'Ident')), dtype: tok(tt, 'DTypeTok')!.image as DType, shape: this.shape(node(tt, 'shape')), span: spanOf(n) };
+  }
+
+  body(n: CstNode): Stmt[] { return nodes(ch(n), 'stmt').map((s) => this.stmt(s)); }
+
+  stmt(n: CstNode): Stmt {
+    const [kind, inner] = Object.entries(ch(n))[0] as [string, CstNode[]];
+    const s = inner[0]!;
+    const c = ch(s);
+    const span = spanOf(s);
+    switch (kind) {
+      case 'letStmt': return { k: 'let', names: this.names(node(c, 'nameList')), value: this.expr(node(c, 'expr')!), span };
+      case 'paramStmt': {
+        const dt = tok(c, 'DTypeTok');
+        const init = node(c, 'expr');
+        return { k: 'param', name: nameOf(tok(c, 'Ident')), shape: this.shape(node(c, 'shape')), span,
+          ...(dt ? { dtype: dt.image as DType } : {}), ...(init ? { init: this.expr(init) } : {}) };
+      }
+      case 'returnStmt': return { k: 'return', values: nodes(c, 'expr').map((e) => this.expr(e)), span };
+      default: return { k: 'out', name: nameOf(tok(c, 'Ident')), value: this.expr(node(c, 'expr')!), span };
+    }
+  }
+
+  expr(n: CstNode): Expr {
+    const c = ch(n);
+    const span = spanOf(n);
+    switch (n.name) {
+      case 'expr': return this.expr(node(c, 'forExpr') ?? node(c, 'orExpr')!);
+      case 'forExpr': return {
+        k: 'for', span, body: this.expr(node(c, 'expr')!),
+        vars: nodes(c, 'forVar').map((v) => ({ name: nameOf(tok(ch(v), 'Ident')), extent: this.expr(node(ch(v), 'orExpr')!) })),
+      };
+      case 'orExpr': case 'andExpr': case 'eqExpr': case 'relExpr': case 'addExpr': case 'mulExpr': {
+        const operands = nodes(c, 'operand');
+        const ops = toks(c, 'op').sort((a, b) => a.startOffset - b.startOffset);
+        let e = this.expr(operands[0]!);
+        for (let i = 0; i < ops.length; i++) {
+          const r = this.expr(operands[i + 1]!);
+          e = { k: 'binary', op: ops[i]!.image as BinOp, left: e, right: r, span: joinSpan(e.span, r.span) };
+        }
+        return e;
+      }
+      case 'unaryExpr': {
+        const op = tok(c, 'op');
+        if (!op) return this.expr(node(c, 'primary')!);
+        const arg = this.expr(node(c, 'unaryExpr')!);
+        // Fold a minus on a literal, so `-1` is a number, not an operation.
+        if (op.image === '-' && arg.k === 'num') return { ...arg, value: -arg.value, span };
+        return { k: 'unary', op: op.image as '-' | '!', arg, span };
+      }
+      case 'primary': {
+        const f = tok(c, 'Float'), i = tok(c, 'Int'), d = tok(c, 'DTypeTok');
+        if (f) return { k: 'num', value: Number(f.image), isInt: false, span };
+        if (i) return { k: 'num', value: Number(i.image), isInt: true, span };
+        if (d) return { k: 'dtype', dtype: d.image as DType, span };
+        const inner = node(c, 'nameExpr') ?? node(c, 'listExpr') ?? node(c, 'expr')!;
+        return this.expr(inner);
+      }
+      case 'listExpr': return { k: 'list', items: nodes(c, 'expr').map((e) => this.expr(e)), span };
+      case 'nameExpr': {
+        const name = nameOf(tok(c, 'Ident'));
+        if (tok(c, 'LParen')) {
+          const alias = tok(c, 'alias');
+          return { k: 'call', fn: name, args: nodes(c, 'arg').map((a) => this.expr(a)), span, ...(alias ? { as: nameOf(alias) } : {}) };
+        }
+        if (tok(c, 'LBrack')) return { k: 'index', target: name, indices: nodes(c, 'index').map((a) => this.expr(a)), span };
+        return { k: 'name', name: name.name, span };
+      }
+      default: throw new Error(`internal error: unexpected CST node ${n.name}`);
+    }
+  }
+}
+
+function joinSpan(a: Span, b: Span): Span {
+  return { line: a.line, col: a.col, offset: a.offset, length: Math.max(a.length, b.offset + b.length - a.offset) };
+}
