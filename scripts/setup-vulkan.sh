@@ -4,6 +4,7 @@
 # 22.x, so the newer one comes from bookworm-backports. Idempotent: a no-op when a
 # suitable driver is already there. Set TFX_SKIP_VULKAN_SETUP=1 to skip it entirely.
 #   scripts/setup-vulkan.sh                 check, install if needed
+#   scripts/setup-vulkan.sh --force         install from backports even if a driver looks fine
 #   scripts/setup-vulkan.sh --print-mirror  print the Debian mirror apt uses, change nothing
 set -euo pipefail
 
@@ -44,22 +45,24 @@ list_files() { compgen -G "$APT_DIR/sources.list" || true; compgen -G "$APT_DIR/
 sources_files() { compgen -G "$APT_DIR/sources.list.d/*.sources" || true; }
 
 # The mirror of the main Debian suite, taken from the machine's own apt sources so that the
-# backports suite comes from the same (possibly local or proxied) mirror.
+# backports suite comes from the same (possibly local or proxied) mirror. Prints "URI" or
+# "URI<TAB>KEYRING" when a deb822 source names its Signed-By keyring file.
 find_mirror() {
   local f uri
   for f in $(sources_files); do
     # deb822: paragraphs separated by blank lines; pick a "deb" one whose Suites has "bookworm".
     uri="$(awk 'BEGIN { RS = ""; FS = "\n" }
       {
-        uri = ""; main = 0; deb = 0
+        uri = ""; main = 0; deb = 0; key = ""
         for (i = 1; i <= NF; i++) {
           line = $i
           if (line ~ /^[ \t]*#/) continue
           if (line ~ /^Types:/ && line ~ /[ \t]deb([ \t]|$)/) deb = 1
           if (line ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", line); split(line, u, /[ \t]+/); uri = u[1] }
+          if (line ~ /^Signed-By:[ \t]*[^ \t]/) { sub(/^Signed-By:[ \t]*/, "", line); key = line }
           if (line ~ /^Suites:/) { n = split(line, s, /[ \t]+/); for (j = 2; j <= n; j++) if (s[j] == "bookworm") main = 1 }
         }
-        if (deb && main && uri != "") { print uri; exit }
+        if (deb && main && uri != "") { print uri (key != "" ? "\t" key : ""); exit }
       }' "$f")"
     if [[ -n "$uri" ]]; then echo "$uri"; return 0; fi
   done
@@ -82,15 +85,17 @@ if [[ "${1:-}" == --print-mirror ]]; then
   find_mirror || { log "no Debian bookworm mirror found under $APT_DIR"; exit 1; }
   exit 0
 fi
+FORCE=0
+[[ "${1:-}" == --force ]] && FORCE=1
 if [[ "${TFX_SKIP_VULKAN_SETUP:-}" == 1 ]]; then
   log "skipped (TFX_SKIP_VULKAN_SETUP=1)"
   exit 0
 fi
-if has_vendor_icd; then
+if [[ $FORCE == 0 ]] && has_vendor_icd; then
   log "vendor Vulkan driver found; nothing to do"
   exit 0
 fi
-if lavapipe_ok; then
+if [[ $FORCE == 0 ]] && lavapipe_ok; then
   log "lavapipe from Mesa ${MIN_MESA}+ present ($(mesa_version)); nothing to do"
   exit 0
 fi
@@ -110,10 +115,13 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 if ! has_backports_source; then
-  mirror="$(find_mirror)" || { log "could not find the Debian mirror in $APT_DIR/sources.list*; add bookworm-backports by hand"; exit 1; }
+  found="$(find_mirror)" || { log "could not find the Debian mirror in $APT_DIR/sources.list*; add bookworm-backports by hand"; exit 1; }
+  IFS=$'\t' read -r mirror keyring <<<"$found"
   log "adding bookworm-backports from $mirror"
-  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n' "$mirror" |
-    "${SUDO[@]}" tee "$APT_DIR/sources.list.d/tfx-bookworm-backports.sources" >/dev/null
+  {
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n' "$mirror"
+    if [[ -n "${keyring:-}" ]]; then printf 'Signed-By: %s\n' "$keyring"; fi
+  } | "${SUDO[@]}" tee "$APT_DIR/sources.list.d/tfx-bookworm-backports.sources" >/dev/null
 fi
 
 export DEBIAN_FRONTEND=noninteractive
