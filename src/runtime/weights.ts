@@ -105,7 +105,7 @@ export function bf16BitsToF32(b: number): number {
   return scratch.getFloat32(0);
 }
 
-export const roundToF16 = (x: number): number => f16BitsToF32(f32ToF16Bits(x));
+export const roundToF16 = (x: number): number => f16ToF32Table()[f32ToF16Bits(x)]!;
 export const roundToBf16 = (x: number): number => bf16BitsToF32(f32ToBf16Bits(x));
 
 let f16Table: Float32Array | undefined;
@@ -150,6 +150,8 @@ function checkRule(p: ParamInfo): void {
     throw bad(`init ${r.kind} needs a float dtype, the parameter is ${p.dtype}`);
   }
   if (!p.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`shape ${shapeStr(p.shape)} is not all non-negative integers`);
+  // Typed arrays stop somewhere past 2^31 elements; say so rather than fail with a RangeError.
+  if (p.shape.reduce((a, b) => a * b, 1) > 2 ** 31 - 1) throw bad(`shape ${shapeStr(p.shape)} has too many elements to initialize on the host`);
 }
 
 function sampler(rule: InitRule, seed: number, name: string): () => number {

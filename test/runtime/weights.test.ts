@@ -238,6 +238,7 @@ describe('initParams', () => {
     ['reversed bounds', [param('w', [2], { kind: 'uniform', lo: 1, hi: 0 })], 0, /parameter w: init uniform\(1, 0\) needs finite bounds with lo <= hi/],
     ['random ints', [param('ids', [2], { kind: 'normal', mean: 0, std: 1 }, 'i32')], 0, /parameter ids: init normal needs a float dtype, the parameter is i32/],
     ['bad shape', [param('w', [2, -1], { kind: 'zeros' })], 0, /parameter w: shape \[2, -1\] is not all non-negative integers/],
+    ['huge', [param('w', [65536, 65536], { kind: 'zeros' })], 0, /parameter w: shape \[65536, 65536\] has too many elements/],
     ['declared twice', [param('w', [1], { kind: 'zeros' }), param('w', [1], { kind: 'ones' })], 0, /parameter w is declared twice/],
     ['fractional seed', [], 0.5, /seed must be an integer, got 0.5/],
   ])('rejects %s', (_, params, seed, want) => {
