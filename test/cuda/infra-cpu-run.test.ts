@@ -136,6 +136,8 @@ extern "C" __global__ void add_one(int* out, unsigned count) {
 
   it('half and bfloat16 conversions round to nearest even', async () => {
     const src = `
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
 extern "C" __global__ void conv(const float* x, unsigned short* h, unsigned short* b, float* back, int n) {
   const int i = threadIdx.x;
   if (i < n) {

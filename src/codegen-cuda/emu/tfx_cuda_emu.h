@@ -25,6 +25,9 @@
 // OMP_WAIT_POLICY=passive and keep test grids small.
 #pragma once
 
+// Generated code may test this to tell the emulation from nvcc.
+#define TFX_CUDA_EMU 1
+
 #include <omp.h>
 
 #include <cmath>

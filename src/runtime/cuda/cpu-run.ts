@@ -38,6 +38,8 @@ export class CudaCpuRunError extends Error {
 export const EMU_HEADER = resolve(dirname(fileURLToPath(import.meta.url)), '../../codegen-cuda/emu/tfx_cuda_emu.h');
 const CXX_FLAGS = ['-x', 'c++', '-std=c++17', '-fopenmp', '-O1', '-w'];
 const CACHE_DIR = join(tmpdir(), 'tfx-cuda-cpu');
+/** CUDA headers that generated code includes for nvcc; the emulation header already defines what they would. */
+const CUDA_HEADER_STUBS = ['cuda_fp16.h', 'cuda_bf16.h', 'cuda_runtime.h', 'cuda.h', 'device_launch_parameters.h'];
 
 /**
  * `extern __shared__ T name[];` has no C++ spelling; the header's TFX_DYNAMIC_SHARED stands in.
@@ -151,7 +153,7 @@ const inFlight = new Map<string, Promise<string>>();
 /** Compiles (or reuses) the program for this source and main.cpp; returns the binary's path. */
 async function compileCached(kernelSource: string, main: string): Promise<string> {
   const header = await readFile(EMU_HEADER, 'utf8');
-  const key = createHash('sha256').update(CXX_FLAGS.join(' ')).update('\0').update(header).update('\0')
+  const key = createHash('sha256').update(CXX_FLAGS.join(' ')).update(CUDA_HEADER_STUBS.join(' ')).update('\0').update(header).update('\0')
     .update(kernelSource).update('\0').update(main).digest('hex').slice(0, 24);
   const dir = join(CACHE_DIR, key);
   const bin = join(dir, 'prog');
@@ -162,9 +164,12 @@ async function compileCached(kernelSource: string, main: string): Promise<string
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'kernel.cu'), kernelSource);
     await writeFile(join(dir, 'main.cpp'), main);
+    await mkdir(join(dir, 'stubs'), { recursive: true });
+    await Promise.all(CUDA_HEADER_STUBS.map((h) =>
+      writeFile(join(dir, 'stubs', h), `#pragma once\n// ${h}: its contents come from tfx_cuda_emu.h on the CPU.\n`)));
     // Another process may compile the same key: build under a private name, then rename (atomic).
     const tmp = `${bin}.${process.pid}.${Date.now()}`;
-    const r = await run('g++', [...CXX_FLAGS, join(dir, 'main.cpp'), '-o', tmp], { timeoutMs: 300_000 });
+    const r = await run('g++', [...CXX_FLAGS, '-I', join(dir, 'stubs'), join(dir, 'main.cpp'), '-o', tmp], { timeoutMs: 300_000 });
     if (r.code !== 0) {
       const msg = (r.stderr || r.stdout).trim().split('\n').slice(0, 40).join('\n');
       throw new CudaCpuRunError(`g++ could not compile the CUDA source for CPU emulation:\n${msg}`);
