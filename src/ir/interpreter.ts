@@ -84,12 +84,12 @@ function bound(n: Node<'input'> | Node<'param'>, given: HostTensor | undefined, 
 
 function evalNode(n: Node, s: HostTensor[], env: InterpEnv): HostTensor {
   const shape = evalShape(n, env);
+  if (n.op === 'input') return bound(n as Node<'input'>, env.inputs.get((n as Node<'input'>).arg.name), shape);
+  if (n.op === 'param') return bound(n as Node<'param'>, env.params.get((n as Node<'param'>).arg.name), shape);
   const t = n.dtype;
   const out = K.alloc(t, shape.reduce((a, b) => a * b, 1));
   const a = s[0]!, A = a?.data as K.Data;
   switch (n.op) {
-    case 'input': return bound(n as Node<'input'>, env.inputs.get((n as Node<'input'>).arg.name), shape);
-    case 'param': return bound(n as Node<'param'>, env.params.get((n as Node<'param'>).arg.name), shape);
     case 'const': out[0] = canon((n as Node<'const'>).arg.value, t); break;
     case 'unary': {
       const op = (n as Node<'unary'>).arg.op;
@@ -150,6 +150,10 @@ function evalNode(n: Node, s: HostTensor[], env: InterpEnv): HostTensor {
         for (let d = r - 1; d >= 0; d--) { if (++idx[d]! < shape[d]!) break; idx[d] = 0; }
       }
       break;
+    }
+    default: {
+      const missing: never = n.op; // a new op in graph.ts must get a case here
+      throw new Error(`internal error: the interpreter has no rule for op '${String(missing)}'`);
     }
   }
   return { dtype: t, shape, data: out };

@@ -1,10 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dimConst } from '../../src/core/dim.js';
 import type { DType } from '../../src/core/dtype.js';
 import { hostTensor, type HostTensor } from '../../src/core/tensor.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { Node } from '../../src/ir/graph.js';
-import { interpret } from '../../src/ir/interpreter.js';
+import { interpret, roundBf16, roundF16 } from '../../src/ir/interpreter.js';
+import { roundToBf16, roundToF16 } from '../../src/runtime/weights.js';
 
 const sh = (...n: number[]) => n.map(dimConst);
 function run(root: Node, inputs: Record<string, HostTensor>): number[] {
@@ -123,5 +125,22 @@ describe('where, cast, broadcast', () => {
     expect(sum).toEqual([0.66650390625]); // 2 * 0.333251953125, exact in f16
     const third = run(g.binary('div', g.cast(g.const(1), 'f16'), g.cast(g.const(3), 'f16')), {});
     expect(third).toEqual([0.333251953125]);
+  });
+});
+
+describe('half rounding agrees with the independent runtime encoder', () => {
+  it('on random f32 bit patterns (normals, subnormals, overflow, NaN)', () => {
+    const box = new Float32Array(1), bits = new Uint32Array(box.buffer);
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (u) => {
+      bits[0] = u;
+      const x = box[0]!;
+      expect(roundF16(x)).toBe(roundToF16(x));
+      expect(roundBf16(x)).toBe(roundToBf16(x));
+    }), { numRuns: 20000 });
+  });
+  it('on f32 values near f16 rounding boundaries', () => {
+    for (let e = -26; e <= 16; e++) for (const m of [0.5, 1, 1.5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1.999]) {
+      for (const x of [m * 2 ** e, -m * 2 ** e].map(Math.fround)) expect(roundF16(x)).toBe(roundToF16(x));
+    }
   });
 });
