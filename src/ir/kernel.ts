@@ -1,0 +1,213 @@
+/**
+ * The kernel IR: what the WGSL and CUDA renderers both print. A kernel is a loop nest over its output with
+ * scalar expressions (KExpr) for loads, arithmetic and reductions; the schedule (workgroup shape, tiles,
+ * work per thread) is a separate value so tuning never changes the algorithm.
+ *
+ * Names in kernels are generated here (i0, r, acc, b3 ...) and buffers are referred to by number:
+ * no identifier from a spec ever reaches generated source.
+ */
+import type { DType } from '../core/dtype.js';
+import { dimAsConst, dimEval, type Dim, type Shape } from '../core/dim.js';
+import type { BinaryOp, UnaryOp } from './graph.js';
+
+/** Variables a kernel body can mention; the renderer declares each where its loop defines it. */
+export type KVar = `i${number}` | `b${number}` | 'r' | 'm' | 'n' | 'k' | 'acc' | `red${number}` | 'q' | 'kv' | 'bh';
+
+export type KExpr =
+  | { readonly k: 'var'; readonly name: KVar; readonly dtype: DType }
+  | { readonly k: 'const'; readonly v: number; readonly dtype: DType }
+  | { readonly k: 'sym'; readonly i: number; readonly dtype: 'i32' }        // dims[i]: a symbolic size bound at run time
+  | { readonly k: 'load'; readonly buf: number; readonly at: KExpr; readonly dtype: DType }
+  | { readonly k: 'un'; readonly op: UnaryOp; readonly a: KExpr; readonly dtype: DType }
+  | { readonly k: 'bin'; readonly op: BinaryOp; readonly a: KExpr; readonly b: KExpr; readonly dtype: DType }
+  | { readonly k: 'where'; readonly c: KExpr; readonly a: KExpr; readonly b: KExpr; readonly dtype: DType }
+  | { readonly k: 'cast'; readonly a: KExpr; readonly dtype: DType };
+
+export type BufferKind = 'input' | 'param' | 'temp' | 'output';
+export interface KBuffer {
+  readonly name: string;         // a readable label for plans and profiles, never printed into source
+  readonly kind: BufferKind;
+  readonly dtype: DType;         // element type in memory (bool is stored as i32)
+  readonly numel: Dim;
+  /** Tile-class maps: numel = B * ceil(Sq / bq) * ceil(Sk / bk), which is not a polynomial in the dims. */
+  readonly tileGrid?: { readonly B: Dim; readonly Sq: Dim; readonly Sk: Dim; readonly bq: number; readonly bk: number };
+}
+
+/** Element count of a buffer once the symbolic dims are bound. */
+export function bufferNumel(b: KBuffer, dims: Readonly<Record<string, number>>): number {
+  if (b.tileGrid) {
+    const t = b.tileGrid;
+    return dimEval(t.B, dims) * Math.ceil(dimEval(t.Sq, dims) / t.bq) * Math.ceil(dimEval(t.Sk, dims) / t.bk);
+  }
+  return dimEval(b.numel, dims);
+}
+
+export interface MapSchedule { readonly wg: number; readonly perThread: number }
+export interface RowSchedule { readonly wg: number }
+export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean }
+export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean }
+
+interface KernelBase {
+  readonly name: string;         // k<index>_<kind>: generated, safe in any target
+  readonly label: string;        // human description (graph ops fused into it)
+  readonly opKind: string;       // for profiles: 'matmul', 'elementwise', 'softmax', 'attention', ...
+  readonly reads: readonly number[];   // buffer ids read
+  readonly out: number;          // buffer id written
+}
+
+/** out[flat(i0..)] = value, one element per thread (times perThread). */
+export interface MapKernel extends KernelBase {
+  readonly kind: 'map';
+  readonly shape: Shape;         // vars i0..i{rank-1}
+  readonly value: KExpr;
+  readonly schedule: MapSchedule;
+}
+
+/** One workgroup per row: sequential reductions over r in [0, len), then a per-element or per-row store. */
+export interface RowKernel extends KernelBase {
+  readonly kind: 'row';
+  readonly rows: Shape;          // vars i0..: the kept dimensions
+  readonly len: Dim;             // var r
+  readonly reds: readonly { readonly op: 'sum' | 'max' | 'min'; readonly value: KExpr }[]; // may use red<j> for j < own index
+  readonly store: { readonly perElement: boolean; readonly at: KExpr; readonly value: KExpr };
+  readonly schedule: RowSchedule;
+}
+
+/** C[b.., m, n] = epilogue(sum_k A(b.., m, k) * B(b.., k, n)). */
+export interface MatmulKernel extends KernelBase {
+  readonly kind: 'matmul';
+  readonly batch: Shape;         // vars b0..
+  readonly M: Dim; readonly N: Dim; readonly K: Dim;
+  readonly a: KExpr;             // vars b*, m, k
+  readonly b: KExpr;             // vars b*, k, n
+  readonly epilogue: KExpr;      // vars b*, m, n, acc
+  readonly at: KExpr;            // flat store index, vars b*, m, n
+  readonly schedule: MatmulSchedule;
+}
+
+/**
+ * Fused flash attention: per (batch*head, query tile) one workgroup; online softmax over key tiles; the mask
+ * predicate inline (vars b0 = batch, q, kv). `tiles` optionally names a buffer with one class per (q tile,
+ * k tile): 0 EMPTY (skipped), 1 FULL (no mask test), 2 PARTIAL.
+ */
+export interface AttentionKernel extends KernelBase {
+  readonly kind: 'attention';
+  readonly B: Dim; readonly Hq: Dim; readonly Hkv: Dim; readonly Sq: Dim; readonly Sk: Dim; readonly D: number; readonly Dv: number;
+  readonly q: number; readonly kbuf: number; readonly v: number;   // contiguous [B, H, S, D] buffers
+  readonly mask: KExpr | null;   // vars b0, q, kv
+  readonly scale: number;
+  readonly tiles: number | null; // buffer id of the tile-class map, when sparse
+  readonly schedule: AttentionSchedule;
+}
+
+export type Kernel = MapKernel | RowKernel | MatmulKernel | AttentionKernel;
+
+/** A whole entry lowered: buffers, kernels in execution order, where inputs/params/outputs live. */
+export interface KernelPlan {
+  readonly entry: string;
+  readonly symbols: readonly string[];
+  readonly buffers: readonly KBuffer[];
+  readonly kernels: readonly Kernel[];
+  readonly inputs: readonly { readonly name: string; readonly buf: number; readonly shape: Shape; readonly dtype: DType }[];
+  readonly params: readonly { readonly name: string; readonly buf: number }[];
+  readonly outputs: readonly { readonly name: string; readonly buf: number; readonly shape: Shape; readonly dtype: DType }[];
+  /** Tile-class maps the runtime must compute before launching (block-sparse attention). */
+  readonly tileMaps: readonly TileMapSpec[];
+}
+
+/** How the runtime derives one attention's tile classes from the per-position inputs, in O(tiles + S). */
+export interface TileMapSpec {
+  readonly buf: number;
+  readonly kernel: string;
+  readonly node: number;         // id of the attention node in the entry graph
+  readonly bq: number; readonly bk: number;
+  readonly B: Dim; readonly Sq: Dim; readonly Sk: Dim;
+  readonly maskName: string;
+}
+
+// ---- KExpr smart constructors: fold constants and identities so index math stays readable ----------------
+
+export const kvar = (name: KVar, dtype: DType = 'i32'): KExpr => ({ k: 'var', name, dtype });
+export const kconst = (v: number, dtype: DType = 'i32'): KExpr => ({ k: 'const', v, dtype });
+export const isConst = (e: KExpr, v?: number): boolean => e.k === 'const' && (v === undefined || e.v === v);
+
+export function kbin(op: BinaryOp, a: KExpr, b: KExpr, dtype?: DType): KExpr {
+  const t = dtype ?? (['lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or'].includes(op) ? 'bool' : a.dtype);
+  const intMath = t === 'i32';
+  if (intMath && a.k === 'const' && b.k === 'const') {
+    switch (op) {
+      case 'add': return kconst((a.v + b.v) | 0);
+      case 'sub': return kconst((a.v - b.v) | 0);
+      case 'mul': return kconst(Math.imul(a.v, b.v));
+      case 'div': if (b.v !== 0) return kconst(Math.trunc(a.v / b.v)); break;
+      case 'mod': if (b.v !== 0) return kconst(a.v % b.v); break;
+      case 'max': return kconst(Math.max(a.v, b.v));
+      case 'min': return kconst(Math.min(a.v, b.v));
+    }
+  }
+  if (intMath) {
+    if (op === 'add' && isConst(a, 0)) return b;
+    if ((op === 'add' || op === 'sub') && isConst(b, 0)) return a;
+    if (op === 'mul' && (isConst(a, 0) || isConst(b, 0))) return kconst(0);
+    if (op === 'mul' && isConst(a, 1)) return b;
+    if ((op === 'mul' || op === 'div') && isConst(b, 1)) return a;
+    if (op === 'mod' && isConst(b, 1)) return kconst(0);
+  }
+  return { k: 'bin', op, a, b, dtype: t };
+}
+export const kadd = (a: KExpr, b: KExpr) => kbin('add', a, b);
+export const kmul = (a: KExpr, b: KExpr) => kbin('mul', a, b);
+export const kun = (op: UnaryOp, a: KExpr, dtype?: DType): KExpr => ({ k: 'un', op, a, dtype: dtype ?? a.dtype });
+export const kwhere = (c: KExpr, a: KExpr, b: KExpr): KExpr => (isConst(c, 1) ? a : isConst(c, 0) ? b : { k: 'where', c, a, b, dtype: a.dtype });
+export const kcast = (a: KExpr, dtype: DType): KExpr => (a.dtype === dtype ? a : a.k === 'const' && dtype === 'f32' ? kconst(a.v, 'f32') : { k: 'cast', a, dtype });
+export const kload = (buf: number, at: KExpr, dtype: DType): KExpr => ({ k: 'load', buf, at, dtype });
+export const kclamp = (e: KExpr, hi: KExpr): KExpr => kbin('max', kbin('min', e, kbin('sub', hi, kconst(1))), kconst(0));
+
+/** A symbolic size as an i32 expression over dims[]. */
+export function dimExpr(d: Dim, symbols: readonly string[]): KExpr {
+  const c = dimAsConst(d);
+  if (c !== undefined) return kconst(c);
+  let sum: KExpr = kconst(0);
+  for (const t of d.terms) {
+    let p: KExpr = kconst(t.c);
+    for (const s of t.syms) {
+      const i = symbols.indexOf(s);
+      if (i < 0) throw new Error(`internal error: unknown symbol ${s}`);
+      p = kmul(p, { k: 'sym', i, dtype: 'i32' });
+    }
+    sum = kadd(sum, p);
+  }
+  return sum;
+}
+
+/** Row-major flat offset of a multi-index in a shape. */
+export function linearize(idx: readonly KExpr[], shape: Shape, symbols: readonly string[]): KExpr {
+  let flat: KExpr = kconst(0);
+  idx.forEach((e, i) => { flat = kadd(kmul(flat, dimExpr(shape[i]!, symbols)), e); });
+  return flat;
+}
+
+/** Multi-index of a flat offset (div/mod chain); size-1 dims give 0 without arithmetic. */
+export function delinearize(flat: KExpr, shape: Shape, symbols: readonly string[]): KExpr[] {
+  const out: KExpr[] = new Array(shape.length);
+  let rest = flat;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = dimExpr(shape[i]!, symbols);
+    if (i === 0) { out[i] = rest; break; }
+    if (isConst(d, 1)) { out[i] = kconst(0); continue; }
+    out[i] = kbin('mod', rest, d);
+    rest = kbin('div', rest, d);
+  }
+  return out;
+}
+
+/** Visit every node of an expression (for buffer-use and variable analyses). */
+export function walkK(e: KExpr, f: (x: KExpr) => void): void {
+  f(e);
+  switch (e.k) {
+    case 'load': walkK(e.at, f); break;
+    case 'un': case 'cast': walkK(e.a, f); break;
+    case 'bin': walkK(e.a, f); walkK(e.b, f); break;
+    case 'where': walkK(e.c, f); walkK(e.a, f); walkK(e.b, f); break;
+  }
+}

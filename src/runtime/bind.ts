@@ -1,0 +1,36 @@
+/** Binding symbolic dims (B, S, N) from the shapes of the tensors a user passes, with clear errors. */
+import { dimAsConst, dimEval, shapeStr, type Shape } from '../core/dim.js';
+import type { HostTensor } from '../core/tensor.js';
+
+export class BindError extends Error { override name = 'BindError'; }
+
+export interface InputSpec { readonly name: string; readonly dtype: string; readonly shape: Shape }
+
+/** Symbols are bound by the first input dim that is exactly that symbol; every dim is then checked. */
+export function bindDims(specs: readonly InputSpec[], given: ReadonlyMap<string, HostTensor>, symbols: readonly string[]): Record<string, number> {
+  const dims: Record<string, number> = {};
+  const from: Record<string, string> = {};
+  const missing = specs.filter((s) => !given.has(s.name)).map((s) => s.name);
+  if (missing.length) throw new BindError(`missing input tensor(s): ${missing.join(', ')} (the entry takes ${specs.map((s) => s.name).join(', ')})`);
+  for (const s of specs) {
+    const t = given.get(s.name)!;
+    if (t.shape.length !== s.shape.length) throw new BindError(`input '${s.name}' has shape [${t.shape.join(', ')}], the spec wants ${shapeStr(s.shape)} (rank ${s.shape.length})`);
+    s.shape.forEach((d, i) => {
+      if (d.terms.length === 1 && d.terms[0]!.c === 1 && d.terms[0]!.syms.length === 1) {
+        const sym = d.terms[0]!.syms[0]!;
+        const v = t.shape[i]!;
+        if (dims[sym] === undefined) { dims[sym] = v; from[sym] = `${s.name} axis ${i}`; }
+        else if (dims[sym] !== v) throw new BindError(`dimension ${sym} is ${dims[sym]} from ${from[sym]} but ${v} from ${s.name} axis ${i}`);
+      }
+    });
+  }
+  for (const sym of symbols) if (dims[sym] === undefined) dims[sym] = 0;
+  for (const s of specs) {
+    const t = given.get(s.name)!;
+    s.shape.forEach((d, i) => {
+      const want = dimAsConst(d) ?? dimEval(d, dims);
+      if (want !== t.shape[i]) throw new BindError(`input '${s.name}' has shape [${t.shape.join(', ')}], the spec wants ${shapeStr(s.shape)} = [${s.shape.map((x) => dimEval(x, dims)).join(', ')}]`);
+    });
+  }
+  return dims;
+}

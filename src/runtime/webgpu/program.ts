@@ -1,0 +1,114 @@
+/**
+ * Running a compiled entry on WebGPU: bind dims from the inputs, plan memory, upload, compute block-sparse
+ * tile maps on the host, encode every kernel in one submission, read the outputs back.
+ */
+import { dimEval } from '../../core/dim.js';
+import { hostTensor, type HostTensor } from '../../core/tensor.js';
+import { renderWgsl, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
+import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
+import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
+import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
+import { bindDims } from '../bind.js';
+import { planMemory, type MemoryPlan } from '../memory-plan.js';
+import { loadTileClassifier, tileClasses } from '../tiles.js';
+import type { GpuContext } from './device.js';
+import { GpuExecutor, type KernelTiming } from './executor.js';
+
+export interface CompiledEntry {
+  readonly graph: Graph;
+  readonly plan: KernelPlan;
+  readonly kernels: readonly RenderedKernel[];
+}
+
+export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledEntry {
+  const graph = program.entries.find((g) => g.entry === entry);
+  if (!graph) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+  const plan = lowerGraph(graph, program.symbols, opts);
+  return { graph, plan, kernels: plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols)) };
+}
+
+export interface RunOutput {
+  readonly outputs: Map<string, HostTensor>;
+  readonly timings: readonly KernelTiming[];
+  readonly memory: MemoryPlan;
+  readonly dims: Record<string, number>;
+  readonly tileCounts: readonly { kernel: string; empty: number; full: number; partial: number }[];
+  readonly totalMs: number;
+}
+
+/** Host tensor -> bytes in the buffer's storage type (bool and ints as i32, floats as f32). */
+function toBytes(t: HostTensor, dtype: string): ArrayBufferView {
+  if (dtype === 'f32') return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  return t.data instanceof Int32Array ? t.data : Int32Array.from(t.data, (x) => Math.trunc(x));
+}
+
+export async function runEntry(ctx: GpuContext, c: CompiledEntry, program: Program, weights: ReadonlyMap<string, HostTensor>,
+  inputs: ReadonlyMap<string, HostTensor>, opts: { profile?: boolean } = {}): Promise<RunOutput> {
+  const { plan } = c;
+  const dims = bindDims(plan.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape })), inputs, plan.symbols);
+  const dimVals = plan.symbols.map((s) => dims[s] ?? 0);
+  const mem = planMemory(plan, dims);
+  const ex = new GpuExecutor(ctx);
+  try {
+    const slotId = (s: number) => `slot${s}`;
+    mem.slotBytes.forEach((bytes, s) => ex.alloc(slotId(s), bytes));
+    ex.alloc('dims', Math.max(4, dimVals.length * 4));
+    ex.write('dims', Int32Array.from(dimVals.length ? dimVals : [0]));
+    for (const i of plan.inputs) ex.write(slotId(mem.slotOf[i.buf]!), toBytes(inputs.get(i.name)!, plan.buffers[i.buf]!.dtype));
+    for (const p of plan.params) {
+      const w = weights.get(p.name);
+      if (!w) throw new Error(`missing weight '${p.name}'`);
+      ex.write(slotId(mem.slotOf[p.buf]!), toBytes(w, plan.buffers[p.buf]!.dtype));
+    }
+    const tileCounts: RunOutput['tileCounts'][number][] = [];
+    if (plan.tileMaps.length) await loadTileClassifier();
+    for (const t of plan.tileMaps) {
+      const node = attentionNode(c.graph, t.node);
+      const maskInputs = node.src.slice(3).map((n) => evalMaskInput(n, inputs));
+      const r = tileClasses((node.arg as { mask: IExpr }).mask, maskInputs, {
+        B: dimEval(t.B, dims), Sq: dimEval(t.Sq, dims), Sk: dimEval(t.Sk, dims), bq: t.bq, bk: t.bk, dims,
+      });
+      const need = bufferNumel(plan.buffers[t.buf]!, dims);
+      if (r.classes.length !== need) throw new Error(`internal error: tile map of ${t.kernel} has ${r.classes.length} entries, expected ${need}`);
+      ex.write(slotId(mem.slotOf[t.buf]!), r.classes);
+      tileCounts.push({ kernel: t.kernel, ...r.counts });
+    }
+    const dispatches = c.kernels.map((k, i) => ({
+      label: k.name, kind: plan.kernels[i]!.opKind, code: k.code, entryPoint: 'main',
+      bindings: k.bindings.map((b) => (b < 0 ? 'dims' : slotId(mem.slotOf[b]!))),
+      workgroups: k.workgroups(dimVals),
+    }));
+    const res = await ex.run(dispatches, { profile: !!opts.profile });
+    const outputs = new Map<string, HostTensor>();
+    for (const o of plan.outputs) {
+      const shape = o.shape.map((d) => dimEval(d, dims));
+      const n = shape.reduce((a, b) => a * b, 1);
+      const raw = await ex.read(slotId(mem.slotOf[o.buf]!), Math.max(4, n * 4));
+      const isF = plan.buffers[o.buf]!.dtype === 'f32';
+      const data = isF ? new Float32Array(raw, 0, n) : new Int32Array(raw, 0, n);
+      outputs.set(o.name, hostTensor(o.dtype, shape, isF ? Float32Array.from(data) : Int32Array.from(data)));
+    }
+    return { outputs, timings: res.timings, memory: mem, dims, tileCounts, totalMs: res.totalMs };
+  } finally {
+    ex.destroy();
+  }
+}
+
+function attentionNode(g: Graph, id: number): Node {
+  const seen = new Set<number>();
+  const stack = g.outputs.map((o) => o.node);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.id === id) return n;
+    if (seen.has(n.id)) continue;
+    seen.add(n.id);
+    stack.push(...n.src);
+  }
+  throw new Error(`internal error: attention node ${id} is not in the graph`);
+}
+
+/** Mask inputs must be graph inputs (per-position metadata) for host-side tile classification. */
+function evalMaskInput(n: Node, inputs: ReadonlyMap<string, HostTensor>): HostTensor {
+  if (n.op === 'input') return inputs.get((n.arg as { name: string }).name)!;
+  throw new Error(`block-sparse attention needs mask arguments that are entry inputs; '${n.op}' is computed (use the dense schedule)`);
+}
