@@ -74,8 +74,8 @@ function bound(n: Node<'input'> | Node<'param'>, given: HostTensor | undefined, 
   const wantFloat = kindOf(n.dtype) === 'float';
   if ((given.data instanceof Float32Array) !== wantFloat)
     throw new InterpError(`${what} was given as ${given.dtype} data, expected ${n.dtype}`);
-  // f16/bf16 are re-rounded even when the dtype matches: a Float32Array can hold values the type cannot.
-  if (given.dtype === n.dtype && n.dtype !== 'f16' && n.dtype !== 'bf16') return given;
+  // f16/bf16/bool are re-canonicalised even when the dtype matches: the storage can hold values the type cannot.
+  if (given.dtype === n.dtype && n.dtype !== 'f16' && n.dtype !== 'bf16' && n.dtype !== 'bool') return given;
   const data = K.alloc(n.dtype, given.data.length);
   const from = given.dtype === n.dtype ? 'f32' : given.dtype;
   for (let i = 0; i < data.length; i++) data[i] = castScalar(given.data[i]!, from, n.dtype);
