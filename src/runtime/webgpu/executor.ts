@@ -51,9 +51,16 @@ interface Slot {
   readonly usage: BufferUsageKind;
 }
 
+const PIPELINES = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
 export class GpuExecutor {
   private readonly buffers = new Map<string, Slot>();
-  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Pipelines live as long as the device: compiling is the slow part on lavapipe, so executors share them. */
+  private get pipelines(): Map<string, Promise<GPUComputePipeline>> {
+    let m = PIPELINES.get(this.ctx.device);
+    if (!m) { m = new Map(); PIPELINES.set(this.ctx.device, m); }
+    return m;
+  }
 
   constructor(readonly ctx: GpuContext) {}
 
@@ -157,7 +164,6 @@ export class GpuExecutor {
   destroy(): void {
     for (const s of this.buffers.values()) s.buffer.destroy();
     this.buffers.clear();
-    this.pipelines.clear();
   }
 
   private slot(id: string): Slot {
