@@ -20,10 +20,11 @@ export interface CompiledEntry {
   readonly kernels: readonly RenderedKernel[];
 }
 
-export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledEntry {
+/** Lower (or take an already lowered, e.g. tuned, plan) and render every kernel. */
+export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}, planIn?: KernelPlan): CompiledEntry {
   const graph = program.entries.find((g) => g.entry === entry);
   if (!graph) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-  const plan = lowerGraph(graph, program.symbols, opts);
+  const plan = planIn ?? lowerGraph(graph, program.symbols, opts);
   return { graph, plan, kernels: plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols)) };
 }
 
