@@ -45,9 +45,12 @@ export function invariant(cond: unknown, what: string): asserts cond {
 
 export const NO_SPAN: Span = { line: 1, col: 1, offset: 0, length: 0 };
 
+/** Lines as the lexer counts them (\n, \r\n and a lone \r each end a line), so spans and shown lines agree. */
+export const splitLines = (source: string): string[] => source.split(/\r\n|\r|\n/);
+
 /** Render diagnostics like a compiler: location, code, message, source line, caret, notes. */
 export function formatDiagnostics(diags: readonly Diagnostic[], file: string, source: string): string {
-  const lines = source.split('\n');
+  const lines = splitLines(source);
   const show = (span: Span): string => {
     const raw = lines[span.line - 1] ?? '';
     // Long or binary lines are clipped and made printable so a caret still lines up.

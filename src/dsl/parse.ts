@@ -2,12 +2,14 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type { DType } from '../core/dtype.js';
 import type { BinOp, Binding, Decl, Expr, Module, Name, Stmt, TypedParam } from './ast.js';
-import { Diagnostics, type Span } from './diagnostics.js';
+import { Diagnostics, splitLines, type Span } from './diagnostics.js';
 import { grammar } from './grammar.js';
 import { tfxLexer } from './lexer.js';
 
 /** Deeper nesting than this is rejected before parsing: recursive descent would exhaust the stack. */
 export const MAX_NESTING = 200;
+/** Operator chains (`a + a + ...`, `- - x`) nest without brackets; later passes recurse over them, so bound them too. */
+export const MAX_EXPR_DEPTH = 1000;
 export const MAX_IDENT = 64;
 
 export interface ParseResult { readonly module?: Module; readonly diags: Diagnostics }
@@ -30,7 +32,7 @@ export function parse(source: string): ParseResult {
   const diags = new Diagnostics();
   if (source.includes('\0')) {
     const off = source.indexOf('\0');
-    const before = source.slice(0, off).split('\n');
+    const before = splitLines(source.slice(0, off));
     diags.error('TFX1004', 'the file contains a NUL byte; .tfx files are text', { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1, offset: off, length: 1 });
     return { diags };
   }
@@ -38,21 +40,35 @@ export function parse(source: string): ParseResult {
   for (const e of lexed.errors.slice(0, 20)) {
     const ch = source.slice(e.offset, e.offset + e.length);
     const shown = ch.length === 1 && ch >= ' ' && ch <= '~' ? `'${ch}'` : `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-    diags.error('TFX1001', `unexpected character ${shown}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) });
+    const what = ch === '"' ? `unterminated string: '"' needs a closing '"' on the same line (no '\\' escapes)` : `unexpected character ${shown}`;
+    diags.error('TFX1001', what, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) });
   }
   if (lexed.errors.length > 20) return { diags };
-  // Reject pathological nesting up front.
-  let depth = 0;
+  // Reject pathological nesting up front: brackets, runs of prefix operators (each one is a recursion), and
+  // operator chains at one bracket level (each operator is one level of the AST; parsing them is also slow).
+  const chain: number[] = [0];
+  let prefixRun = 0;
   for (const t of lexed.tokens) {
     const n = t.tokenType.name;
-    if (n === 'LParen' || n === 'LBrack' || n === 'LBrace') depth++;
-    else if (n === 'RParen' || n === 'RBrack' || n === 'RBrace') depth = Math.max(0, depth - 1);
-    if (depth > MAX_NESTING) {
-      diags.error('TFX1003', `brackets nested more than ${MAX_NESTING} deep`, tokSpan(t));
+    if (n === 'LParen' || n === 'LBrack' || n === 'LBrace') chain.push(0);
+    else if (n === 'RParen' || n === 'RBrack' || n === 'RBrace') { if (chain.length > 1) chain.pop(); }
+    else if (BINARY_TOKENS.has(n)) chain[chain.length - 1]! += 1;
+    else if (n !== 'Ident' && n !== 'Int' && n !== 'Float' && n !== 'DTypeTok' && n !== 'Bang' && n !== 'As') chain[chain.length - 1] = 0;
+    prefixRun = n === 'Minus' || n === 'Bang' ? prefixRun + 1 : 0;
+    const problem = chain.length - 1 > MAX_NESTING ? `brackets nested more than ${MAX_NESTING} deep`
+      : prefixRun > MAX_NESTING ? `more than ${MAX_NESTING} prefix operators in a row`
+      : chain[chain.length - 1]! > MAX_EXPR_DEPTH ? `more than ${MAX_EXPR_DEPTH} operators in one expression; split it with 'let'` : undefined;
+    if (problem) {
+      diags.error('TFX1003', problem, tokSpan(t));
       return { diags };
     }
   }
   for (const t of lexed.tokens) {
+    // Literals a double cannot hold exactly would silently change meaning (a shape of 1e20, an infinite constant).
+    if (t.tokenType.name === 'Int' && !Number.isSafeInteger(Number(t.image)))
+      diags.error('TFX2005', `integer literal ${t.image.slice(0, 30)}${t.image.length > 30 ? '...' : ''} is too large (the limit is 2^53 - 1)`, tokSpan(t));
+    if (t.tokenType.name === 'Float' && !Number.isFinite(Number(t.image)))
+      diags.error('TFX2005', `number literal ${t.image.slice(0, 30)} is too large for a 64-bit float`, tokSpan(t));
     if (t.tokenType.name === 'Ident' && (t.image.length > MAX_IDENT || t.image.startsWith('__')))
       diags.error('TFX2006', t.image.startsWith('__')
         ? `identifier '${t.image.slice(0, MAX_IDENT)}' starts with '__', which is reserved for generated code`
@@ -63,8 +79,9 @@ export function parse(source: string): ParseResult {
   try {
     cst = grammar.file();
   } catch (e) {
-    // Chevrotain can still exhaust the stack on adversarial input; report, don't crash.
-    diags.error('TFX1002', `could not parse: ${e instanceof RangeError ? 'input too deeply nested' : String(e)}`, { line: 1, col: 1, offset: 0, length: 0 });
+    // Chevrotain can still exhaust the stack on adversarial input (e.g. thousands of nested 'for'); report, don't crash.
+    if (!(e instanceof RangeError)) throw e;
+    diags.error('TFX1003', 'could not parse: the input is nested too deeply', { line: 1, col: 1, offset: 0, length: 0 });
     return { diags };
   }
   for (const e of grammar.errors.slice(0, 50)) {
@@ -76,11 +93,54 @@ export function parse(source: string): ParseResult {
     diags.error('TFX1002', msg, span);
   }
   if (diags.hasErrors) return { diags };
-  return { module: new AstBuilder().file(cst), diags };
+  let module: Module;
+  try {
+    module = new AstBuilder().file(cst);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    diags.error('TFX1003', 'could not parse: the input is nested too deeply', { line: 1, col: 1, offset: 0, length: 0 });
+    return { diags };
+  }
+  const deep = tooDeep(module);
+  if (deep) {
+    diags.error('TFX1003', `expression nested more than ${MAX_EXPR_DEPTH} deep; split it with 'let'`, deep);
+    return { diags };
+  }
+  return { module, diags };
+}
+
+const BINARY_TOKENS = new Set(['OrOr', 'AndAnd', 'EqEq', 'NotEq', 'LtEq', 'GtEq', 'Lt', 'Gt', 'Plus', 'Minus', 'Star', 'Slash', 'Percent', 'At']);
+
+/** The start of the first top-level expression deeper than MAX_EXPR_DEPTH, found without recursion. */
+function tooDeep(mod: Module): Span | undefined {
+  const work: [Expr, number, Span?][] = [];
+  for (const d of mod.decls) {
+    switch (d.k) {
+      case 'config': case 'preset': for (const b of d.entries) work.push([b.value, 1]); break;
+      case 'mask': work.push([d.body, 1]); break;
+      case 'block': case 'entry':
+        if (d.k === 'entry') for (const p of d.params) for (const x of p.shape) work.push([x, 1]);
+        for (const s of d.body) {
+          if (s.k === 'let' || s.k === 'out') work.push([s.value, 1]);
+          else if (s.k === 'return') for (const x of s.values) work.push([x, 1]);
+          else { for (const x of s.shape) work.push([x, 1]); if (s.init) work.push([s.init, 1]); }
+        }
+        break;
+      case 'dim': break;
+    }
+  }
+  while (work.length > 0) {
+    const [e, depth, root = e.span] = work.pop()!;
+    if (depth > MAX_EXPR_DEPTH) return root;
+    const kids: Expr[] = e.k === 'list' ? [...e.items] : e.k === 'unary' ? [e.arg] : e.k === 'binary' ? [e.left, e.right]
+      : e.k === 'call' ? [...e.args] : e.k === 'index' ? [...e.indices] : e.k === 'for' ? [...e.vars.map((v) => v.extent), e.body] : [];
+    for (const k of kids) work.push([k, depth + 1, root]);
+  }
+  return undefined;
 }
 
 function endSpan(source: string): Span {
-  const lines = source.split('\n');
+  const lines = splitLines(source);
   return { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1, offset: source.length, length: 1 };
 }
 

@@ -63,7 +63,8 @@ class Scope {
 /** Index-mode context: inside `for (...) => body` and mask bodies, tensors are read by `load`. */
 interface IxCtx { readonly srcs: Node[] }
 
-interface Frame { readonly block: string; readonly prefix: readonly string[] }
+/** `call` is where the block was called, so a duplicate parameter can point at both calls. */
+interface Frame { readonly block: string; readonly prefix: readonly string[]; readonly call?: Span }
 
 export function elaborate(mod: Module, opts: ElaborateOptions = {}): ElaborateResult {
   return new Elaborator(mod).run(opts);
@@ -79,7 +80,7 @@ class Elaborator {
   readonly globals = new Scope();
   readonly config: Record<string, number> = {};
   /** Every parameter of the program: name -> info and the declaration that made it. */
-  readonly params = new Map<string, { info: ParamInfo; span: Span; stmt: Stmt }>();
+  readonly params = new Map<string, { info: ParamInfo; span: Span; stmt: Stmt; call?: Span | undefined }>();
   /** Parameters created by the entry being elaborated (a second creation is an error, not weight tying). */
   private entryParams = new Set<string>();
   private stack: Frame[] = [];
@@ -256,14 +257,19 @@ class Elaborator {
         if (!isFloat(dtype)) err('TFX3002', `parameters are floating point (f32, f16, bf16), not ${dtype}`, s.span);
         if (this.entryParams.has(full)) {
           const prev = this.params.get(full);
-          err('TFX3004', `parameter '${full}' is created twice; give each call of this block its own name with 'as NAME'`, s.span, prev ? [{ message: 'declared here', span: prev.span }] : []);
+          const call = this.stack[this.stack.length - 1]!.call;
+          const notes: Note[] = [
+            ...(prev?.call ? [{ message: 'first created by this call', span: prev.call }] : []),
+            ...(call ? [{ message: 'created again by this call', span: call }] : []),
+          ];
+          err('TFX3004', `parameter '${full}' is created twice; give each call of this block its own name with 'as NAME'`, s.span, notes);
         }
         const prev = this.params.get(full);
         if (prev && (prev.stmt !== s || prev.info.shape.join() !== shape.join()))
           err('TFX3004', `parameter '${full}' is declared differently by another entry`, s.span, [{ message: 'the other declaration', span: prev.span }]);
         this.entryParams.add(full);
         const info: ParamInfo = { name: full, dtype, shape, init };
-        this.params.set(full, { info, span: s.span, stmt: s });
+        this.params.set(full, { info, span: s.span, stmt: s, call: this.stack[this.stack.length - 1]!.call });
         const n = this.b.param(full, dtype, shape.map(dimConst), init);
         scope.set(s.name.name, { k: 'tensor', n, origin: s.span });
         return undefined;
@@ -516,7 +522,7 @@ class Elaborator {
       err('TFX2008', `block '${blk.name.name}' calls itself (${[...this.stack.slice(1).map((f) => f.block), blk.name.name].join(' -> ')}); use repeat(n, block, ...) for repetition`, at.span);
     if (this.stack.length > 64) err('TFX2008', 'blocks nested more than 64 deep', at.span);
     const top = this.stack[this.stack.length - 1]!;
-    this.stack.push({ block: blk.name.name, prefix: alias ? [...top.prefix, alias] : top.prefix });
+    this.stack.push({ block: blk.name.name, prefix: alias ? [...top.prefix, alias] : top.prefix, call: at.span });
     try {
       const scope = new Scope(this.globals);
       blk.params.forEach((p, i) => {
