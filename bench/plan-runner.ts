@@ -1,0 +1,156 @@
+/**
+ * Runs a kernel plan on WebGPU with one buffer per logical buffer (no memory sharing), so any kernel can be
+ * re-dispatched alone after a full run and still find its inputs intact. Timing is GPU timestamps per
+ * dispatch; every pipeline is warmed up first (lavapipe compiles a shader at its first dispatch).
+ */
+import { dimEval } from '../src/core/dim.js';
+import { hostTensor, type HostTensor } from '../src/core/tensor.js';
+import { renderWgsl, type RenderedKernel } from '../src/codegen-wgsl/wgsl.js';
+import type { Graph, IExpr, Node } from '../src/ir/graph.js';
+import { bufferNumel, type KernelPlan } from '../src/ir/kernel.js';
+import { loadTileClassifier, tileClasses } from '../src/runtime/tiles.js';
+import type { GpuContext } from '../src/runtime/webgpu/device.js';
+import { GpuExecutor, type Dispatch } from '../src/runtime/webgpu/executor.js';
+
+/** A buffer of the plan does not fit this device (recorded as "does not fit", not a failure). */
+export class DoesNotFitError extends Error { override name = 'DoesNotFitError'; }
+
+export interface Timing { readonly median: number; readonly min: number; readonly max: number; readonly samples: readonly number[] }
+
+export function stats(samples: readonly number[]): Timing {
+  const s = [...samples].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n === 0 ? NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  return { median, min: s[0] ?? NaN, max: s[n - 1] ?? NaN, samples };
+}
+
+const bytesOf = (plan: KernelPlan, i: number, dims: Readonly<Record<string, number>>) => Math.max(4, bufferNumel(plan.buffers[i]!, dims) * 4);
+
+/** Largest buffer the plan needs, and whether it fits the device's binding limit. */
+export function checkFits(plan: KernelPlan, dims: Readonly<Record<string, number>>, ctx: GpuContext): void {
+  const max = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  plan.buffers.forEach((b, i) => {
+    const n = bytesOf(plan, i, dims);
+    if (n > max) throw new DoesNotFitError(`${b.name} needs ${(n / 2 ** 20).toFixed(0)} MiB > ${(max / 2 ** 20).toFixed(0)} MiB (maxStorageBufferBindingSize)`);
+  });
+}
+
+export class PlanRunner {
+  readonly ex: GpuExecutor;
+  readonly dimVals: number[];
+  plan!: KernelPlan;
+  kernels!: RenderedKernel[];
+  tileCounts = new Map<number, { empty: number; full: number; partial: number }>();
+
+  constructor(readonly ctx: GpuContext, readonly graph: Graph, plan: KernelPlan, readonly dims: Readonly<Record<string, number>>,
+    readonly inputs: ReadonlyMap<string, HostTensor>, readonly params: ReadonlyMap<string, HostTensor>) {
+    this.ex = new GpuExecutor(ctx);
+    this.dimVals = plan.symbols.map((s) => dims[s] ?? 0);
+    checkFits(plan, dims, ctx);
+    plan.buffers.forEach((_, i) => this.ex.alloc(`b${i}`, bytesOf(plan, i, dims)));
+    this.ex.alloc('dims', Math.max(4, this.dimVals.length * 4));
+    this.ex.write('dims', Int32Array.from(this.dimVals.length ? this.dimVals : [0]));
+    for (const inp of plan.inputs) this.ex.write(`b${inp.buf}`, toBytes(inputs.get(inp.name)!, plan.buffers[inp.buf]!.dtype));
+    for (const p of plan.params) {
+      const w = params.get(p.name);
+      if (!w) throw new Error(`missing weight '${p.name}'`);
+      this.ex.write(`b${p.buf}`, toBytes(w, plan.buffers[p.buf]!.dtype));
+    }
+  }
+
+  /** Switch to a plan over the same buffers (a rescheduled kernel); tile maps are recomputed for it. */
+  async use(plan: KernelPlan): Promise<void> {
+    checkFits(plan, this.dims, this.ctx);
+    this.plan = plan;
+    this.kernels = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
+    if (plan.tileMaps.length) await loadTileClassifier();
+    for (const t of plan.tileMaps) {
+      const node = findNode(this.graph, t.node);
+      const maskInputs = node.src.slice(3).map((n) => {
+        if (n.op !== 'input') throw new Error(`block-sparse attention needs mask arguments that are entry inputs; '${n.op}' is computed`);
+        return this.inputs.get((n.arg as { name: string }).name)!;
+      });
+      const r = tileClasses((node.arg as { mask: IExpr }).mask, maskInputs, {
+        B: dimEval(t.B, this.dims), Sq: dimEval(t.Sq, this.dims), Sk: dimEval(t.Sk, this.dims), bq: t.bq, bk: t.bk, dims: { ...this.dims },
+      });
+      if (r.classes.length !== bufferNumel(plan.buffers[t.buf]!, this.dims)) throw new Error(`internal error: tile map of ${t.kernel} has the wrong size`);
+      this.ex.alloc(`b${t.buf}`, Math.max(4, r.classes.length * 4));
+      this.ex.write(`b${t.buf}`, r.classes);
+      this.tileCounts.set(t.buf, r.counts);
+    }
+  }
+
+  dispatch(i: number): Dispatch {
+    const k = this.kernels[i]!;
+    return {
+      label: k.name, kind: this.plan.kernels[i]!.opKind, code: k.code, entryPoint: 'main',
+      bindings: k.bindings.map((b) => (b < 0 ? 'dims' : `b${b}`)), workgroups: k.workgroups(this.dimVals),
+    };
+  }
+
+  /** Every kernel once, in order; returns the entry's outputs. */
+  async runAll(): Promise<Map<string, HostTensor>> {
+    await this.ex.run(this.plan.kernels.map((_, i) => this.dispatch(i)));
+    return this.readOutputs();
+  }
+
+  async readOutputs(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    for (const o of this.plan.outputs) out.set(o.name, await this.readBuffer(o.buf, o.shape.map((d) => dimEval(d, this.dims)), o.dtype));
+    return out;
+  }
+
+  async readBuffer(buf: number, shape: number[], dtype = this.plan.buffers[buf]!.dtype): Promise<HostTensor> {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const raw = await this.ex.read(`b${buf}`, Math.max(4, n * 4));
+    const isF = this.plan.buffers[buf]!.dtype === 'f32';
+    return hostTensor(dtype, shape, isF ? new Float32Array(raw, 0, n).slice() : new Int32Array(raw, 0, n).slice());
+  }
+
+  /**
+   * GPU ms of the kernels `which` run back to back, per iteration: `warmup` untimed iterations, then `iters`
+   * timed ones in one submission (one timestamp pair per dispatch).
+   */
+  async time(which: readonly number[], warmup: number, iters: number): Promise<Timing> {
+    const one = which.map((i) => this.dispatch(i));
+    if (warmup > 0) await this.ex.run(Array.from({ length: warmup }, () => one).flat());
+    const res = await this.ex.run(Array.from({ length: iters }, () => one).flat(), { profile: true });
+    if (res.timings.length !== iters * one.length) throw new Error(`no GPU timestamps on this adapter (${res.warning ?? 'timestamp-query missing'})`);
+    const per: number[] = [];
+    for (let it = 0; it < iters; it++) per.push(res.timings.slice(it * one.length, (it + 1) * one.length).reduce((s, t) => s + t.ms, 0));
+    return stats(per);
+  }
+
+  /** Wall ms per call, submit through the output on the host (how the peers are timed). */
+  async wall(which: readonly number[], iters: number, readBuf: number): Promise<Timing> {
+    const one = which.map((i) => this.dispatch(i));
+    const times: number[] = [];
+    for (let it = 0; it < iters; it++) {
+      const t0 = performance.now();
+      await this.ex.run(one);
+      await this.ex.read(`b${readBuf}`);
+      times.push(performance.now() - t0);
+    }
+    return stats(times);
+  }
+
+  destroy(): void { this.ex.destroy(); }
+}
+
+function toBytes(t: HostTensor, dtype: string): ArrayBufferView {
+  if (dtype === 'f32') return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  return t.data instanceof Int32Array ? t.data : Int32Array.from(t.data, (x) => Math.trunc(x));
+}
+
+function findNode(g: Graph, id: number): Node {
+  const seen = new Set<number>();
+  const stack = g.outputs.map((o) => o.node);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.id === id) return n;
+    if (seen.has(n.id)) continue;
+    seen.add(n.id);
+    stack.push(...n.src);
+  }
+  throw new Error(`internal error: node ${id} is not in the graph`);
+}

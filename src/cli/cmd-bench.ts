@@ -1,0 +1,84 @@
+/**
+ * `tfx bench`: kernel variants of an entry at its real shapes, standalone matmul and attention, the fused
+ * attention table, optional peers (--peers) and autotuning (--tune writes the tune cache). Progress on stderr,
+ * a table on stdout, JSON (--json) and an HTML report (--report).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import cliProgress from 'cli-progress';
+import { UsageError } from '../driver.js';
+import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
+import { oneFile, str, type Args } from './main.js';
+
+const OPS = ['matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers'];
+
+type AttentionShape = { S: number; H: number; patches: number };
+
+function parseShapes(s: string, op: string | undefined): { matmul?: number[][]; attention?: AttentionShape[] } {
+  if (op !== 'matmul' && op !== 'attention') throw new UsageError('--shapes needs --op matmul or --op attention');
+  const parts = s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (!parts.length) throw new UsageError('--shapes is empty');
+  if (op === 'attention') return { attention: parts.map((p) => {
+    const m = /^(\d+)(?:h(\d+))?$/.exec(p);
+    const S = Number(m?.[1]), H = Number(m?.[2] ?? 8);
+    if (!m || !(S >= 16 && S <= 65536 && H >= 1 && H <= 64)) throw new UsageError(`--shapes: '${p}' is not a sequence length S or ShH (S 16..65536, H heads 1..64)`);
+    return { S, H, patches: 256 };
+  }) };
+  const nums = parts.map((p) => {
+    const dims = p.split('x').map((d) => (/^\d+$/.test(d) ? Number(d) : NaN));
+    if (dims.some((d) => !(d >= 1 && d <= 16384)) || (dims.length !== 1 && dims.length !== 3))
+      throw new UsageError(`--shapes: '${p}' is not N or MxKxN (integers 1..16384)`);
+    return dims;
+  });
+  return { matmul: nums.map((d) => (d.length === 1 ? [d[0]!, d[0]!, d[0]!] : d)) };
+}
+
+export default async function bench(a: Args): Promise<number> {
+  const file = oneFile(a);
+  const backend = str(a, 'backend') ?? 'webgpu';
+  if (backend === 'cuda') {
+    const { loadCudaDriver } = await import('../runtime/cuda/driver.js');
+    let why = 'benchmarking CUDA kernels is not implemented yet';
+    try { loadCudaDriver(); } catch (e) { why = `no CUDA driver on this machine (${(e as Error).message.split('\n')[0]})`; }
+    process.stderr.write(`tfx bench: --backend cuda unavailable: ${why}; use --backend webgpu\n`);
+    return 1;
+  }
+  if (backend !== 'webgpu') throw new UsageError(`--backend must be webgpu or cuda, got '${backend}'`);
+  const op = str(a, 'op');
+  if (op !== undefined && !OPS.includes(op)) throw new UsageError(`--op must be one of ${OPS.join(', ')}; got '${op}'`);
+  const budgetText = str(a, 'budget') ?? '60';
+  if (!/^\d+(\.\d+)?$/.test(budgetText)) throw new UsageError(`--budget must be a number of seconds, got '${budgetText}'`);
+  const quick = a.values['quick'] === true;
+  const shapes = str(a, 'shapes');
+  const given = shapes === undefined ? {} : parseShapes(shapes, op);
+  const matmulSizes = given.matmul ?? (quick ? [[256, 256, 256]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]]);
+  // Quick: a small Transfusion layout (S 128, 2 heads, 32-patch images) so CI takes seconds on a software GPU.
+  const attention = given.attention ?? (quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
+  const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
+
+  const [{ runBench }, { textReport, htmlReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
+  const ctx = await getGpu();
+  process.stderr.write(`tfx bench: ${ctx.deviceString}\n`);
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {label}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.legacy);
+  let total = 0;
+  bar.start(0, 0, { label: '' });
+  try {
+    const res = await runBench(ctx, {
+      file, preset: str(a, 'preset'), entry: str(a, 'entry'), op, matmulSizes, attention,
+      tune: a.values['tune'] === true, budgetS: Number(budgetText), peers: a.values['peers'] === true || op === 'peers', quick,
+      progress: { add: (n) => { total += n; bar.setTotal(total); }, tick: (label) => bar.increment(1, { label: label.slice(0, 48) }) },
+    });
+    bar.stop();
+    process.stdout.write(textReport(res));
+    for (const [path, text] of [[jsonOut, JSON.stringify(res, null, 1) + '\n'], [htmlOut, htmlReport(res)]] as const) {
+      if (path === undefined) continue;
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      process.stderr.write(`wrote ${path}\n`);
+    }
+    return res.records.some((r) => r.backend === 'webgpu' && !r.correct) ? 1 : 0;
+  } finally {
+    bar.stop();
+    await closeGpu();
+  }
+}
