@@ -38,9 +38,11 @@ export function parse(source: string): ParseResult {
   }
   const lexed = tfxLexer.tokenize(source);
   for (const e of lexed.errors.slice(0, 20)) {
-    const ch = source.slice(e.offset, e.offset + e.length);
-    const shown = ch.length === 1 && ch >= ' ' && ch <= '~' ? `'${ch}'` : `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-    const what = ch === '"' ? `unterminated string: '"' needs a closing '"' on the same line (no '\\' escapes)` : `unexpected character ${shown}`;
+    // The lexer reports a run of bad characters as one error; name the first one.
+    const ch = String.fromCodePoint(source.codePointAt(e.offset) ?? 0);
+    const shown = ch >= ' ' && ch <= '~' ? `'${ch}'` : `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const what = ch === '"' ? `unterminated string: '"' needs a closing '"' on the same line (no '\\' escapes)`
+      : e.length > ch.length ? `unexpected characters starting with ${shown}` : `unexpected character ${shown}`;
     diags.error('TFX1001', what, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) });
   }
   if (lexed.errors.length > 20) return { diags };
