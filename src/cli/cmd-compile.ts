@@ -6,6 +6,7 @@ import { renderWgsl } from '../codegen-wgsl/wgsl.js';
 import { graphNodes, type Graph, type Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
 import { lowerGraph } from '../ir/lower.js';
+import { programToF16 } from '../ir/precision.js';
 import { planMemory } from '../runtime/memory-plan.js';
 import { oneFile, str, type Args } from './main.js';
 
@@ -38,7 +39,8 @@ export default async function compile(a: Args): Promise<number> {
   if (target !== 'wgsl' && target !== 'cuda') throw new UsageError(`unknown target '${target}' (wgsl or cuda)`);
   const outDir = str(a, 'o');
   const entryFlag = str(a, 'entry');
-  const { program } = compileFile(file, { preset: str(a, 'preset'), entries: entryFlag ? [entryFlag] : undefined });
+  const compiled = compileFile(file, { preset: str(a, 'preset'), entries: entryFlag ? [entryFlag] : undefined }).program;
+  const program = a.values.f16 ? programToF16(compiled) : compiled;
   for (const g of program.entries) {
     const plan = lowerGraph(g, program.symbols);
     const dir = outDir ? (program.entries.length > 1 ? join(outDir, g.entry) : outDir) : undefined;

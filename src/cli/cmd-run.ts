@@ -4,6 +4,7 @@ import type { HostTensor } from '../core/tensor.js';
 import { UsageError, compileFile } from '../driver.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { interpret } from '../ir/interpreter.js';
+import { programToF16 } from '../ir/precision.js';
 import { bindDims } from '../runtime/bind.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
 import { WeightsError, checkParams } from '../runtime/weights.js';
@@ -39,7 +40,9 @@ export default async function run(a: Args): Promise<number> {
   const entry = str(a, 'entry') ?? 'forward';
   const wPath = need(a, 'weights'), iPath = need(a, 'inputs');
   let t0 = performance.now();
-  const { program } = compileFile(file, { preset: str(a, 'preset'), entries: [entry] });
+  const compiled = compileFile(file, { preset: str(a, 'preset'), entries: [entry] }).program;
+  // --f16: every tensor stored as f16 (math and accumulation stay f32 in registers).
+  const program = a.values.f16 ? programToF16(compiled) : compiled;
   const g = program.entries[0]!;
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();

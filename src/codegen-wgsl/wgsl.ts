@@ -45,10 +45,11 @@ export const WGSL = {
   literal: (v, t) => (t === 'bool' ? (v ? 'true' : 'false') : t === 'f32' || t === 'f16' || t === 'bf16' ? f32Literal(v) : v === -2147483648 ? 'i32(-2147483647 - 1)' : v < 0 ? `(${v}i)` : `${v}i`),
   type: (t) => wgslType(t),
   letDecl: (name, t, value) => `let ${name}: ${wgslType(t)} = ${value};`,
-  load: (buf, at) => `buf${buf}[${at}]`,
+  load: (buf, at, t) => (t === 'f16' ? `f32(buf${buf}[${at}])` : `buf${buf}[${at}]`),
   sym: (i) => `dims[${i}]`,
 } satisfies TargetTable;
 
+function storageType(t: DType): string { return t === 'f16' ? 'f16' : wgslType(t); }
 function wgslType(t: DType): string {
   return t === 'bool' ? 'bool' : t === 'f32' || t === 'f16' || t === 'bf16' ? 'f32' : 'i32';
 }
@@ -102,6 +103,9 @@ class Module {
   dim(d: Parameters<typeof dimExpr>[0]): KExpr { return dimExpr(d, this.symbols); }
   expr(e: KExpr, indent: string): string { return this.printer.print([e], this.lines, indent)[0]!; }
   push(s: string): void { this.lines.push(s); }
+  /** f16 buffers hold storage only: values are f32 in registers, converted at the load and the store. */
+  ld(buf: number, at: string): string { return this.buffers[buf]!.dtype === 'f16' ? `f32(buf${buf}[${at}])` : `buf${buf}[${at}]`; }
+  st(buf: number, v: string): string { return this.buffers[buf]!.dtype === 'f16' ? `f16(${v})` : v; }
 
   /** Declarations for exactly the buffers the body mentions. */
   finish(k: Kernel, header: string[]): { code: string; bindings: number[] } {
@@ -114,9 +118,10 @@ class Module {
     const ids = [...used].sort((a, b) => a - b);
     for (const id of ids) {
       const rw = id === k.out ? 'read_write' : 'read';
-      decl.push(`@group(0) @binding(${bindings.length}) var<storage, ${rw}> buf${id}: array<${wgslType(this.buffers[id]!.dtype)}>;`);
+      decl.push(`@group(0) @binding(${bindings.length}) var<storage, ${rw}> buf${id}: array<${storageType(this.buffers[id]!.dtype)}>;`);
       bindings.push(id);
     }
+    if (ids.some((id) => this.buffers[id]!.dtype === 'f16')) decl.unshift('enable f16;');
     return { code: [`// ${k.name}: ${k.label.replace(/[^\x20-\x7e]/g, '?')}`, ...decl, ...header, body, ''].join('\n'), bindings };
   }
 }
@@ -147,7 +152,7 @@ function renderMap(k: MapKernel, buffers: readonly KBuffer[], symbols: readonly 
   const names = idx.map((e, i) => { const s = m.expr(e, ind); m.push(`${ind}let i${i} = ${s};`); return `i${i}`; });
   void names;
   const v = m.expr(k.value, ind);
-  m.push(`${ind}buf${k.out}[gid] = ${v};`);
+  m.push(`${ind}buf${k.out}[gid] = ${m.st(k.out, v)};`);
   m.push(`  }`, );
   m.push(`}`);
   const { code, bindings } = m.finish(k, []);
@@ -197,12 +202,12 @@ function renderRow(k: RowKernel, buffers: readonly KBuffer[], symbols: readonly 
   if (k.store.perElement) {
     m.push(`  for (var r = i32(lix); r < len; r += ${wg}i) {`);
     const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ');
-    m.push(`    buf${k.out}[${at}] = ${v};`);
+    m.push(`    buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`  }`);
   } else {
     m.push(`  if (lix == 0u) {`);
     const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ');
-    m.push(`    buf${k.out}[${at}] = ${v};`);
+    m.push(`    buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`  }`);
   }
   m.push(`}`);
@@ -250,7 +255,7 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
     m.push(`    if (m < M && n < N) {`);
     m.push(`      let acc = c${i}_${j};`);
     const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ');
-    m.push(`      buf${k.out}[${at}] = ${v};`);
+    m.push(`      buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`    }`);
     m.push(`  }`);
   }
@@ -293,7 +298,7 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   m.push(`  let qc = min(q, Sq - 1i);`);
   m.push(`  let qbase = (bh * Sq + qc) * ${D}i;`);
   m.push(`  var qr: array<f32, ${D}>;`);
-  m.push(`  for (var d = 0i; d < ${D}i; d++) { qr[d] = buf${k.q}[qbase + d] * ${f32Literal(k.scale)}; }`);
+  m.push(`  for (var d = 0i; d < ${D}i; d++) { qr[d] = ${m.ld(k.q, 'qbase + d')} * ${f32Literal(k.scale)}; }`);
   m.push(`  var o: array<f32, ${Dv}>;`);
   m.push(`  var mx = ${f32Literal(-F32_MAX)};`);
   m.push(`  var l = 0.0f;`);
@@ -311,11 +316,11 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   m.push(`      let d = e % ${Math.max(D, Dv)}i;`);
   m.push(`      let kv = min(t * ${bk}i + j, Sk - 1i);`);
   if (D >= Dv) {
-    m.push(`      kt[j * ${D}i + d] = buf${k.kbuf}[(kvbase + kv) * ${D}i + d];`);
-    m.push(`      if (d < ${Dv}i) { vt[j * ${Dv}i + d] = buf${k.v}[(kvbase + kv) * ${Dv}i + d]; }`);
+    m.push(`      kt[j * ${D}i + d] = ${m.ld(k.kbuf, `(kvbase + kv) * ${D}i + d`)};`);
+    m.push(`      if (d < ${Dv}i) { vt[j * ${Dv}i + d] = ${m.ld(k.v, `(kvbase + kv) * ${Dv}i + d`)}; }`);
   } else {
-    m.push(`      vt[j * ${Dv}i + d] = buf${k.v}[(kvbase + kv) * ${Dv}i + d];`);
-    m.push(`      if (d < ${D}i) { kt[j * ${D}i + d] = buf${k.kbuf}[(kvbase + kv) * ${D}i + d]; }`);
+    m.push(`      vt[j * ${Dv}i + d] = ${m.ld(k.v, `(kvbase + kv) * ${Dv}i + d`)};`);
+    m.push(`      if (d < ${D}i) { kt[j * ${D}i + d] = ${m.ld(k.kbuf, `(kvbase + kv) * ${D}i + d`)}; }`);
   }
   m.push(`    }`);
   m.push(`    workgroupBarrier();`);
@@ -354,7 +359,7 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   m.push(`  if (q < Sq) {`);
   m.push(`    let inv = select(0.0f, 1.0f / l, l > 0.0f);`);
   m.push(`    let obase = (bh * Sq + q) * ${Dv}i;`);
-  m.push(`    for (var d = 0i; d < ${Dv}i; d++) { buf${k.out}[obase + d] = o[d] * inv; }`);
+  m.push(`    for (var d = 0i; d < ${Dv}i; d++) { buf${k.out}[obase + d] = ${m.st(k.out, 'o[d] * inv')}; }`);
   m.push(`  }`);
   m.push(`}`);
   const { code, bindings } = m.finish(k, header);

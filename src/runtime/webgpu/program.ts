@@ -9,6 +9,7 @@ import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
 import { bindDims } from '../bind.js';
+import { f16BitsToF32, f32ArrayToF16Bits } from '../weights.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
 import { loadTileClassifier, tileClasses } from '../tiles.js';
 import type { GpuContext } from './device.js';
@@ -39,6 +40,15 @@ export interface RunOutput {
 
 /** Host tensor -> bytes in the buffer's storage type (bool and ints as i32, floats as f32). */
 function toBytes(t: HostTensor, dtype: string): ArrayBufferView {
+  if (dtype === 'f16') {
+    const f = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+    const bits = f32ArrayToF16Bits(f);
+    // Buffer writes are whole 4-byte words: pad an odd count.
+    if (bits.length % 2 === 0) return bits;
+    const padded = new Uint16Array(bits.length + 1);
+    padded.set(bits);
+    return padded;
+  }
   if (dtype === 'f32') return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
   return t.data instanceof Int32Array ? t.data : Int32Array.from(t.data, (x) => Math.trunc(x));
 }
@@ -84,10 +94,11 @@ export async function runEntry(ctx: GpuContext, c: CompiledEntry, program: Progr
     for (const o of plan.outputs) {
       const shape = o.shape.map((d) => dimEval(d, dims));
       const n = shape.reduce((a, b) => a * b, 1);
-      const raw = await ex.read(slotId(mem.slotOf[o.buf]!), Math.max(4, n * 4));
-      const isF = plan.buffers[o.buf]!.dtype === 'f32';
-      const data = isF ? new Float32Array(raw, 0, n) : new Int32Array(raw, 0, n);
-      outputs.set(o.name, hostTensor(o.dtype, shape, isF ? Float32Array.from(data) : Int32Array.from(data)));
+      const st = plan.buffers[o.buf]!.dtype;
+      const raw = await ex.read(slotId(mem.slotOf[o.buf]!), Math.max(4, Math.ceil((n * (st === 'f16' ? 2 : 4)) / 4) * 4));
+      const data = st === 'f16' ? Float32Array.from(new Uint16Array(raw, 0, n), f16BitsToF32)
+        : st === 'f32' ? Float32Array.from(new Float32Array(raw, 0, n)) : Int32Array.from(new Int32Array(raw, 0, n));
+      outputs.set(o.name, hostTensor(o.dtype, shape, data));
     }
     return { outputs, timings: res.timings, memory: mem, dims, tileCounts, totalMs: res.totalMs };
   } finally {

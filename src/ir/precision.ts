@@ -1,0 +1,35 @@
+/**
+ * Reduced precision as a graph rewrite: every f32 tensor becomes f16 (storage), inputs stay f32 and are cast on
+ * entry. Kernels still compute in f32 registers and accumulate in f32; the interpreter rounds every stored value
+ * to f16, so running the rewritten graph through it gives the oracle for f16 kernels.
+ * Requires: a Graph. Guarantees: the same graph with f16 in place of f32 everywhere but at the inputs.
+ */
+import { Builder } from './builder.js';
+import { topoSort, type Graph, type Node, type Program } from './graph.js';
+
+export function toF16(g: Graph, b = new Builder()): Graph {
+  const map = new Map<number, Node>();
+  const inputs: Node<'input'>[] = [];
+  for (const n of topoSort(g.outputs.map((o) => o.node))) {
+    const src = n.src.map((s) => map.get(s.id)!);
+    let out: Node;
+    if (n.op === 'input') {
+      const i = b.node('input', n.dtype, n.shape, [], n.arg);
+      inputs.push(i as Node<'input'>);
+      out = n.dtype === 'f32' ? b.cast(i, 'f16') : i;
+    } else {
+      out = b.node(n.op, n.dtype === 'f32' ? 'f16' : n.dtype, n.shape, src, n.arg as never);
+    }
+    map.set(n.id, out);
+  }
+  // Inputs the outputs do not reach still belong to the entry's signature.
+  for (const i of g.inputs) if (!inputs.some((x) => x.arg.name === i.arg.name)) inputs.push(b.node('input', i.dtype, i.shape, [], i.arg) as Node<'input'>);
+  const order = new Map(g.inputs.map((i, k) => [i.arg.name, k]));
+  inputs.sort((x, y) => (order.get(x.arg.name) ?? 0) - (order.get(y.arg.name) ?? 0));
+  return { entry: g.entry, inputs, outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node.id)! })) };
+}
+
+export function programToF16(p: Program): Program {
+  const b = new Builder();
+  return { ...p, params: p.params.map((x) => ({ ...x, dtype: x.dtype === 'f32' ? 'f16' : x.dtype })), entries: p.entries.map((g) => toF16(g, b)) };
+}
