@@ -132,7 +132,7 @@ const isFixed = (x: IExpr): boolean => x.k === 'const' || x.k === 'dim' || (x.k 
 const isVar = (x: IExpr): boolean => x.k === 'idx' && (x.i === 1 || x.i === 2);
 /** Site identity ignores the load's dtype, so reads of one row at two dtypes still share a case split. */
 function siteKey(e: Extract<IExpr, { k: 'load' }>): string {
-  return `${e.src}[${e.idx.map((x) => (x.k === 'idx' ? `i${x.i}` : x.k === 'const' ? `c${x.v}` : x.k === 'dim' ? `d${x.d.key}` : '?')).join(',')}]`;
+  return `${e.src}[${e.idx.map((x) => (x.k === 'idx' ? `i${x.i}` : x.k === 'const' ? `c${x.v}${x.dtype}` : x.k === 'dim' ? `d${x.d.key}` : '?')).join(',')}]`;
 }
 
 /** Classify every tile of `mask` (null allows everything) over batch rows 0..B-1. See the file comment. */
