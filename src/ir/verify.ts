@@ -91,13 +91,12 @@ function extraChecks(n: Node): string[] {
   }
 }
 
-/** Problems with one node, judged from its sources as given. */
-export function checkNode(n: Node): string[] {
+/** Problems with one node, judged from its sources as given (stand-ins for them are made in `b`). */
+export function checkNode(n: Node, b = new Builder()): string[] {
   const arity = ARITY[n.op];
   if (arity !== undefined && n.src.length !== arity) return [`${n.op} takes ${arity} sources, has ${n.src.length}`];
   if (n.op === 'concat' && n.src.length === 0) return ['concat has no sources'];
   if (n.op === 'attention' && n.src.length < 3) return [`attention takes at least 3 sources, has ${n.src.length}`];
-  const b = new Builder();
   const stand: Node[] = n.src.map((s, i) => b.input(`src${i}`, s.dtype, s.shape));
   let r: Node;
   try { r = reapply(b, n, stand); } catch (e) {
@@ -151,11 +150,12 @@ export function verifyGraph(g: Graph): string[] {
   const nums = new Map(order.map((n, i) => [n, i]));
   const num = (n: Node) => `%${nums.get(n) ?? '?'}`;
   const byId = new Map<number, Node>();
+  const b = new Builder(); // shared: stand-ins of equal type and shape are one node, which is fine
   for (const n of order) {
     const other = byId.get(n.id);
     if (other) errs.push(`${num(n)} (${n.op}): id ${n.id} is shared with ${num(other)}; ids must be unique`);
     byId.set(n.id, n);
-    for (const p of checkNode(n)) errs.push(`${num(n)} (${n.op}): ${p}    [${printNode(n, num)}]`);
+    for (const p of checkNode(n, b)) errs.push(`${num(n)} (${n.op}): ${p}    [${printNode(n, num)}]`);
   }
   g.inputs.forEach((n, i) => { if (n.op !== 'input') errs.push(`graph input ${i} is a ${n.op} node`); });
   const names = new Set<string>();

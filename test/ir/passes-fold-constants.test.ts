@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Builder } from '../../src/ir/builder.js';
+import type { Node } from '../../src/ir/graph.js';
 import { foldConstants } from '../../src/ir/passes/fold-constants.js';
 import { printGraph } from '../../src/ir/print.js';
 import { B, graph, ir, sh } from './cases/graph-helpers.js';
@@ -42,7 +43,7 @@ describe('foldConstants', () => {
     const s = b.binary('add', b.const(0.1), b.const(0.2));
     const m = b.binary('mul', b.const(65536, 'i32'), b.const(65537, 'i32'));
     const out = foldConstants(graph([], { s, m }), {});
-    const vals = out.outputs.map((o) => (o.node.op === 'const' ? (o.node as typeof s & { arg: { value: number } }).arg.value : NaN));
+    const vals = out.outputs.map((o) => (o.node.op === 'const' ? (o.node as Node<'const'>).arg.value : NaN));
     expect(vals[0]).toBe(Math.fround(Math.fround(0.1) + Math.fround(0.2)));
     expect(vals[1]).toBe(65536); // 65536 * 65537 = 2^32 + 65536 wraps to 65536
   });

@@ -1,7 +1,7 @@
 // requires: a valid graph.
 // guarantees: no node matches a rule of RULES (identities such as x*1, x+0, --x, reshape of reshape, permute of permute are gone); values are unchanged.
 import { shapeEq } from '../../core/dim.js';
-import type { Builder } from '../builder.js';
+import { ShapeError, type Builder } from '../builder.js';
 import type { Graph, Node, Op } from '../graph.js';
 import { canon } from '../interp-scalar.js';
 import { copyNode, rebuild, scalarConst, type PassContext } from './rebuild.js';
@@ -84,7 +84,11 @@ export function rewriteOnce(n: Node, b: Builder, rules: readonly Rule[] = RULES)
   for (const r of rules) {
     const m: Record<string, Node> = {};
     if (!match(r.pat, n, m) || (r.when && !r.when(m, n))) continue;
-    const out = typeof r.to === 'string' ? m[r.to] : r.to(m, b, n);
+    let out: Node | undefined;
+    try { out = typeof r.to === 'string' ? m[r.to] : r.to(m, b, n); } catch (e) {
+      if (e instanceof ShapeError) continue; // the replacement is not buildable here: the rule does not apply
+      throw e;
+    }
     // A rule may never change what a node is; a bad rule is skipped rather than trusted.
     if (out && out !== n && out.dtype === n.dtype && shapeEq(out.shape, n.shape)) return out;
   }
