@@ -14,23 +14,29 @@ const OPS = ['matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwis
 
 type AttentionShape = { S: number; H: number; patches: number };
 
+/**
+ * --shapes: comma-separated; N or MxKxN is a matmul, S or ShH an attention row (S tokens, H heads, default 8).
+ * Without --op, attention shapes are written sS or sShH (s1024h2) so one list can hold both.
+ */
 function parseShapes(s: string, op: string | undefined): { matmul?: number[][]; attention?: AttentionShape[] } {
-  if (op !== 'matmul' && op !== 'attention') throw new UsageError('--shapes needs --op matmul or --op attention');
+  if (op !== undefined && op !== 'matmul' && op !== 'attention') throw new UsageError('--shapes applies to matmul and attention only');
   const parts = s.split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (!parts.length) throw new UsageError('--shapes is empty');
-  if (op === 'attention') return { attention: parts.map((p) => {
-    const m = /^(\d+)(?:h(\d+))?$/.exec(p);
-    const S = Number(m?.[1]), H = Number(m?.[2] ?? 8);
-    if (!m || !(S >= 16 && S <= 65536 && H >= 1 && H <= 64)) throw new UsageError(`--shapes: '${p}' is not a sequence length S or ShH (S 16..65536, H heads 1..64)`);
-    return { S, H, patches: 256 };
-  }) };
-  const nums = parts.map((p) => {
+  const out: { matmul?: number[][]; attention?: AttentionShape[] } = {};
+  for (const p of parts) {
+    const att = op === 'attention' ? /^s?(\d+)(?:h(\d+))?$/.exec(p) : /^s(\d+)(?:h(\d+))?$/.exec(p);
+    if (att) {
+      const S = Number(att[1]), H = Number(att[2] ?? 8);
+      if (!(S >= 16 && S <= 65536 && H >= 1 && H <= 64)) throw new UsageError(`--shapes: attention '${p}' needs S in 16..65536 and H in 1..64`);
+      (out.attention ??= []).push({ S, H, patches: 256 });
+      continue;
+    }
     const dims = p.split('x').map((d) => (/^\d+$/.test(d) ? Number(d) : NaN));
-    if (dims.some((d) => !(d >= 1 && d <= 16384)) || (dims.length !== 1 && dims.length !== 3))
-      throw new UsageError(`--shapes: '${p}' is not N or MxKxN (integers 1..16384)`);
-    return dims;
-  });
-  return { matmul: nums.map((d) => (d.length === 1 ? [d[0]!, d[0]!, d[0]!] : d)) };
+    if (op === 'attention' || dims.some((d) => !(d >= 1 && d <= 16384)) || (dims.length !== 1 && dims.length !== 3))
+      throw new UsageError(`--shapes: '${p}' is not N or MxKxN (matmul, 1..16384) or sS / sShH (attention)`);
+    (out.matmul ??= []).push(dims.length === 1 ? [dims[0]!, dims[0]!, dims[0]!] : dims);
+  }
+  return out;
 }
 
 export default async function bench(a: Args): Promise<number> {
@@ -51,9 +57,10 @@ export default async function bench(a: Args): Promise<number> {
   const quick = a.values['quick'] === true;
   const shapes = str(a, 'shapes');
   const given = shapes === undefined ? {} : parseShapes(shapes, op);
-  const matmulSizes = given.matmul ?? (quick ? [[256, 256, 256]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]]);
+  const only = shapes !== undefined && op === undefined;   // a mixed list runs exactly what it names
+  const matmulSizes = given.matmul ?? (only ? [] : quick ? [[256, 256, 256]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]]);
   // Quick: a small Transfusion layout (S 128, 2 heads, 32-patch images) so CI takes seconds on a software GPU.
-  const attention = given.attention ?? (quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
+  const attention = given.attention ?? (only ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
   const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
 
   const [{ runBench }, { textReport, htmlReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
