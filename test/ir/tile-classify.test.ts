@@ -174,7 +174,7 @@ describe('classifyTiles: random expressions are sound', () => {
   const depth = { depthSize: 'small', maxDepth: 4 } as const;
   const { bool: boolE, int: intE } = fc.letrec<{ int: IExpr; flt: IExpr; bool: IExpr }>((tie) => ({
     int: fc.oneof(depth,
-      fc.constantFrom(B_, Q_, K_, load(0, B_, Q_), load(0, B_, K_), load(0, int(1), K_)), fc.integer({ min: -3, max: 20 }).map(int),
+      fc.constantFrom(B_, Q_, K_, load(0, B_, Q_), load(0, B_, K_), load(0, int(1), K_), load(2, Q_, int(1)), load(2, K_, B_)), fc.integer({ min: -3, max: 20 }).map(int),
       tie('int').map((i) => load(0, B_, i)),
       fc.tuple(arithOps, tie('int'), tie('int')).map(([op, a, b]) => bin(op, a, b)),
       fc.tuple(tie('bool'), tie('int'), tie('int')).map(([c, a, b]): IExpr => ({ k: 'where', c, a, b, dtype: 'i32' })),
@@ -195,13 +195,16 @@ describe('classifyTiles: random expressions are sound', () => {
   }));
 
   it('every EMPTY / FULL tile agrees with brute force (ints, u32, floats with NaN and Inf, where, casts)', () => {
-    const small = fc.record({ B: fc.integer({ min: 1, max: 2 }), S: fc.integer({ min: 1, max: 12 }), bq: fc.integer({ min: 1, max: 5 }), bk: fc.integer({ min: 1, max: 5 }) });
+    // Tensors are [Bt, W] with Bt, W independent of B, Sq, Sk, so loads clamp in every dimension.
+    const dim = (max: number) => fc.integer({ min: 1, max });
+    const small = fc.record({ B: dim(2), Sq: dim(12), Sk: dim(12), bq: dim(5), bk: dim(5), Bt: dim(2), W: dim(12) });
     const floats = fc.oneof({ arbitrary: fc.constantFrom(0, 1.5, -2, 7, 3e38), weight: 6 },
       { arbitrary: fc.constantFrom(Infinity, -Infinity), weight: 2 }, { arbitrary: fc.constant(NaN), weight: 1 });
     fc.assert(fc.property(small, fc.oneof(boolE, intE), fc.array(fc.integer({ min: -3, max: 12 }), { minLength: 24, maxLength: 24 }),
       fc.array(floats, { minLength: 24, maxLength: 24 }), fc.constantFrom(1, 64), (o, mask, ints, fl, maxCombos) => {
-        const inputs = [hostTensor('i32', [o.B, o.S], ints.slice(0, o.B * o.S)), hostTensor('f32', [o.B, o.S], fl.slice(0, o.B * o.S))];
-        check(mask, inputs, { ...o, Sq: o.S, Sk: o.S, maxCombos }, false);
+        const inputs = [hostTensor('i32', [o.Bt, o.W], ints.slice(0, o.Bt * o.W)), hostTensor('f32', [o.Bt, o.W], fl.slice(0, o.Bt * o.W)),
+          hostTensor('i32', [o.W, 2], ints.slice(0, 2 * o.W))]; // src 2 is read along its first axis
+        check(mask, inputs, { B: o.B, Sq: o.Sq, Sk: o.Sk, bq: o.bq, bk: o.bk, maxCombos }, false);
       }), { numRuns: 600 });
   });
 
