@@ -2,7 +2,7 @@
 import type { HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
 import { getGpu } from '../runtime/webgpu/device.js';
-import { compileEntry, runEntry, type RunOutput } from '../runtime/webgpu/program.js';
+import { compileEntry, runEntry, withPlan, type RunOutput } from '../runtime/webgpu/program.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -19,7 +19,7 @@ export async function runWebGpuCli(program: Program, entry: string, weights: Rea
       const cache = tune.loadTuneCache();
       if (cache) {
         const plan = tune.applyTuneCache(compiled.plan, cache, ctx.deviceString);
-        if (plan !== compiled.plan) { compiled = compileEntry(program, entry, {}, plan); log('using tuned schedules from the tune cache'); }
+        if (plan !== compiled.plan) { compiled = withPlan(compiled.graph, plan); log('using tuned schedules from the tune cache'); }
       }
     }
   }

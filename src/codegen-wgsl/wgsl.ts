@@ -201,12 +201,12 @@ function renderRow(k: RowKernel, buffers: readonly KBuffer[], symbols: readonly 
   });
   if (k.store.perElement) {
     m.push(`  for (var r = i32(lix); r < len; r += ${wg}i) {`);
-    const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ');
+    const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ') as [string, string];
     m.push(`    buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`  }`);
   } else {
     m.push(`  if (lix == 0u) {`);
-    const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ');
+    const [at, v] = m.printer.print([k.store.at, k.store.value], m.lines, '    ') as [string, string];
     m.push(`    buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`  }`);
   }
@@ -254,7 +254,7 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
     m.push(`    let n = n0 + ${j}i;`);
     m.push(`    if (m < M && n < N) {`);
     m.push(`      let acc = c${i}_${j};`);
-    const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ');
+    const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ') as [string, string];
     m.push(`      buf${k.out}[${at}] = ${m.st(k.out, v)};`);
     m.push(`    }`);
     m.push(`  }`);

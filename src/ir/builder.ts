@@ -35,7 +35,10 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
 }
 
 function argKey(arg: unknown): string {
-  return JSON.stringify(arg, (_k, v) => (v && typeof v === 'object' && 'key' in v && 'terms' in v ? `#${v.key}` : v));
+  // Dims by their canonical key; NaN, infinities and -0 kept distinct (JSON would turn them into null or 0).
+  return JSON.stringify(arg, (_k, v) =>
+    typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#num:${Object.is(v, -0) ? '-0' : String(v)}`
+      : v && typeof v === 'object' && 'key' in v && 'terms' in v ? `#${v.key}` : v);
 }
 
 export class Builder {

@@ -8,6 +8,7 @@ import { renderWgsl, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
+import { runGraphPipeline } from '../../ir/pipeline.js';
 import { bindDims } from '../bind.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from '../weights.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
@@ -21,11 +22,16 @@ export interface CompiledEntry {
   readonly kernels: readonly RenderedKernel[];
 }
 
-/** Lower (or take an already lowered, e.g. tuned, plan) and render every kernel. */
-export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}, planIn?: KernelPlan): CompiledEntry {
-  const graph = program.entries.find((g) => g.entry === entry);
-  if (!graph) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-  const plan = planIn ?? lowerGraph(graph, program.symbols, opts);
+/** Run the graph passes, lower with fusion and render every kernel. */
+export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledEntry {
+  const found = program.entries.find((g) => g.entry === entry);
+  if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+  const graph = runGraphPipeline(found);
+  return withPlan(graph, lowerGraph(graph, program.symbols, opts));
+}
+
+/** Render a plan lowered from `graph` (e.g. one whose schedules the tuner replaced). */
+export function withPlan(graph: Graph, plan: KernelPlan): CompiledEntry {
   return { graph, plan, kernels: plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols)) };
 }
 
