@@ -235,13 +235,14 @@ export function classifyTiles(mask: IExpr | null, inputs: readonly HostTensor[],
       case 'bin': {
         const logic = e.op === 'and' || e.op === 'or', cmp = COMPARE.has(e.op);
         const t = logic ? 'bool' : cmp ? promote(e.a.dtype, e.b.dtype) : e.dtype;
-        const a = evAs(e.a, t, c), b = evAs(e.b, t, c);
+        let a = evAs(e.a, t, c), b = evAs(e.b, t, c);
+        if (logic) { a = toBool(a); b = toBool(b); } // a bool input may hold any nonzero int; F, T, U are shared
         if (e.op === 'and') return cast(a === F || b === F ? F : a === T && b === T ? T : U, 'bool', e.dtype);
         if (e.op === 'or') return cast(a === T || b === T ? T : a === F && b === F ? F : U, 'bool', e.dtype);
         return cmp ? cast(compare(e.op, a, b), 'bool', e.dtype) : cast(arith(e.op, t, a, b), t, e.dtype);
       }
       case 'where': {
-        const cond = evAs(e.c, 'bool', c), a = evAs(e.a, e.dtype, c), b = evAs(e.b, e.dtype, c);
+        const cond = toBool(evAs(e.c, 'bool', c)), a = evAs(e.a, e.dtype, c), b = evAs(e.b, e.dtype, c);
         if (cond === T) return a;
         if (cond === F) return b;
         return a === null || b === null ? null : iv(Math.min(a.lo, b.lo), Math.max(a.hi, b.hi));

@@ -94,6 +94,12 @@ describe('classifyTiles: standard masks are sound and exact (brute force, random
       check(documents, [rowI32(doc)], { ...o, Sq: o.S, Sk: o.S }, true);
     }), { numRuns: 40 });
   });
+  it('key padding as a bool tensor keep[b,k] && k <= q (any nonzero keep is true)', () => {
+    const mask = bool('and', { k: 'load', src: 0, idx: [B_, K_], dtype: 'bool' }, causal);
+    fc.assert(fc.property(sizes, fc.array(fc.constantFrom(0, 0, 1, 1, 1, 5), { minLength: 600, maxLength: 600 }), (o, keep) => {
+      check(mask, [hostTensor('bool', [o.B, o.Sk], keep.slice(0, o.B * o.Sk))], o, true);
+    }), { numRuns: 40 });
+  });
   it('hand-checked: the last tile is classified over real positions only', () => {
     const o = { B: 1, Sq: 5, Sk: 5, bq: 4, bk: 4, dims: {} };
     // (q 0-3, k 0-3) mixed; (q 0-3, k 4) all k > q; (q 4, k 0-3) all k <= q; (q 4, k 4) the one element (4, 4).
@@ -191,7 +197,7 @@ describe('classifyTiles: random expressions are sound', () => {
       fc.tuple(cmpOps, tie('int'), tie('int')).map(([op, a, b]) => bool(op, cast(a, 'u32'), cast(b, 'u32'))),
       fc.tuple(fc.constantFrom<BinaryOp>('and', 'or'), tie('bool'), tie('bool')).map(([op, a, b]) => bool(op, a, b)),
       tie('bool').map((a) => un('not', a, 'bool')),
-      tie('int').map((a) => cast(a, 'bool'))),
+      tie('int').map((a) => cast(a, 'bool')), fc.constantFrom<IExpr>({ k: 'load', src: 3, idx: [B_, K_], dtype: 'bool' })),
   }));
 
   it('every EMPTY / FULL tile agrees with brute force (ints, u32, floats with NaN and Inf, where, casts)', () => {
@@ -203,7 +209,8 @@ describe('classifyTiles: random expressions are sound', () => {
     fc.assert(fc.property(small, fc.oneof(boolE, intE), fc.array(fc.integer({ min: -3, max: 12 }), { minLength: 24, maxLength: 24 }),
       fc.array(floats, { minLength: 24, maxLength: 24 }), fc.constantFrom(1, 64), (o, mask, ints, fl, maxCombos) => {
         const inputs = [hostTensor('i32', [o.Bt, o.W], ints.slice(0, o.Bt * o.W)), hostTensor('f32', [o.Bt, o.W], fl.slice(0, o.Bt * o.W)),
-          hostTensor('i32', [o.W, 2], ints.slice(0, 2 * o.W))]; // src 2 is read along its first axis
+          hostTensor('i32', [o.W, 2], ints.slice(0, 2 * o.W)), // src 2 is read along its first axis
+          hostTensor('bool', [o.Bt, o.W], ints.slice(0, o.Bt * o.W))]; // non-canonical bools (-3..12) on purpose
         check(mask, inputs, { B: o.B, Sq: o.Sq, Sk: o.Sk, bq: o.bq, bk: o.bk, maxCombos }, false);
       }), { numRuns: 600 });
   });
