@@ -52,6 +52,8 @@ class Lowering {
   readonly users = new Map<number, Node[]>();
   readonly outputs = new Set<number>();
   readonly fuse: boolean;
+  /** log_softmax nodes lowered as a per-row logsumexp buffer: their value is x - lse, computed where read. */
+  readonly lseOf = new Map<number, number>();
   /** Node currently lowered as a matmul epilogue root: its matmul reads as `acc`. */
   private accNode: Node | null = null;
 
@@ -111,7 +113,8 @@ class Lowering {
       switch (n.op) {
         case 'matmul': this.matmulKernel(n, n); break;
         case 'reduce': this.reduceKernel(n); break;
-        case 'softmax': case 'log_softmax': case 'rmsnorm': case 'layernorm': this.normKernel(n); break;
+        case 'log_softmax': this.outputs.has(n.id) ? this.normKernel(n) : this.logSumExp(n); break;
+        case 'softmax': case 'rmsnorm': case 'layernorm': this.normKernel(n); break;
         case 'attention': (this.opts.attention ?? 'fused') === 'fused' ? this.flashAttention(n) : this.unfusedAttention(n); break;
         default: this.mapKernel(n);
       }
@@ -188,6 +191,13 @@ class Lowering {
   /** The value of node n at multi-index idx, inlining whatever is not materialized. */
   at(n: Node, idx: readonly KExpr[]): KExpr {
     if (this.accNode === n) return kvar('acc', n.dtype);
+    const lse = this.lseOf.get(n.id);
+    if (lse !== undefined) {
+      const axis = (n.arg as { axis: number }).axis;
+      const rowIdx = idx.filter((_, i) => i !== axis);
+      const rowShape = n.shape.filter((_, i) => i !== axis);
+      return kcast(kbin('sub', kcast(this.at(n.src[0]!, idx), 'f32'), kload(lse, this.flat(rowIdx, rowShape), 'f32'), 'f32'), n.dtype);
+    }
     const b = this.bufOf.get(n.id);
     if (b !== undefined) {
       const raw = kload(b, this.flat(idx, n.shape), this.buffers[b]!.dtype);
@@ -331,6 +341,26 @@ class Lowering {
     const out = this.alloc(n, 'temp', `reduce %${n.id}`);
     this.rowKernel(this.kname('reduce'), `reduce_${kind}`, `${kind} over axes [${axes.join(', ')}]`, n.shape, len, [{ op, value: v }],
       { perElement: false, at: this.flat(rowVars, n.shape), value: kcast(value, n.dtype) }, out);
+  }
+
+  /**
+   * Cross-entropy fusion: log_softmax(x) = x - logsumexp(x). Only the per-row logsumexp is stored ([B, S] for
+   * logits [B, S, V]); readers (the target gather of a cross-entropy) compute x - lse at the elements they read.
+   */
+  logSumExp(n: Node): void {
+    const x = n.src[0]!;
+    const axis = (n.arg as { axis: number }).axis;
+    const rows = n.shape.filter((_, i) => i !== axis);
+    const rowVars = rows.map((_, i) => kvar(`i${i}`));
+    const full = [...rowVars];
+    full.splice(axis, 0, kvar('r'));
+    const xr = kcast(this.at(x, full), 'f32');
+    const red = (i: number) => kvar(`red${i}`, 'f32');
+    const buf = this.newBuffer('temp', `logsumexp %${n.id}`, 'f32', shapeProduct(rows));
+    this.lseOf.set(n.id, buf);
+    this.rowKernel(this.kname('logsumexp'), 'log_softmax', `logsumexp over axis ${axis} (log_softmax read as x - lse)`, rows, n.shape[axis]!,
+      [{ op: 'max', value: xr }, { op: 'sum', value: kun('exp', kbin('sub', xr, red(0), 'f32')) }],
+      { perElement: false, at: this.flat(rowVars, rows), value: kbin('add', red(0), kun('log', red(1)), 'f32') }, buf);
   }
 
   normKernel(n: Node): void {
