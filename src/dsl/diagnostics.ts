@@ -33,6 +33,8 @@ export class Diagnostics {
   readonly list: Diagnostic[] = [];
   constructor(readonly limit = 100) {}
   error(code: Code, message: string, span: Span, notes: readonly Note[] = []): void {
+    // The same mistake reached twice (a block used by two entries) is reported once.
+    if (this.list.some((d) => d.code === code && d.message === message && d.span.offset === span.offset && d.span.length === span.length)) return;
     if (this.list.length < this.limit) this.list.push({ code, message, span, notes });
   }
   get hasErrors(): boolean { return this.list.length > 0; }

@@ -102,6 +102,7 @@ class Elaborator {
       return { diags: this.diags, presets };
     }
     this.evalConfig(presetDecl);
+    for (const m of this.masks.values()) this.checkMaskNames(m);
     for (const p of this.mod.decls) if (p.k === 'preset' && p !== presetDecl) this.checkPreset(p);
     const graphs: Graph[] = [];
     const wanted = opts.entries;
@@ -137,9 +138,16 @@ class Elaborator {
         case 'mask': declare(d.name, 'mask'); this.masks.set(d.name.name, d); break;
         case 'block': declare(d.name, 'block'); this.blocks.set(d.name.name, d); break;
         case 'entry': declare(d.name, 'entry'); this.entries.push(d); break;
-        case 'preset':
+        case 'preset': {
           if (presets.includes(d.name.name)) this.diags.error('TFX2002', `preset '${d.name.name}' is defined twice`, d.name.span);
           else presets.push(d.name.name);
+          const keys = new Map<string, Span>();
+          for (const e of d.entries) {
+            const prev = keys.get(e.name.name);
+            if (prev) this.diags.error('TFX2002', `preset '${d.name.name}' sets '${e.name.name}' twice`, e.name.span, [{ message: 'first set here', span: prev }]);
+            else keys.set(e.name.name, e.name.span);
+          }
+        }
       }
     }
     this.globals.set('pi', { k: 'num', v: Math.PI, int: false });
@@ -169,6 +177,18 @@ class Elaborator {
     }
   }
 
+  /** A mask's index and tensor names follow the rules for local names, and are distinct. */
+  checkMaskNames(m: MaskDecl): void {
+    const seen = new Set<string>();
+    for (const n of [...m.indices, ...m.tensors]) {
+      try {
+        if (seen.has(n.name)) err('TFX2002', `mask '${m.name.name}' declares '${n.name}' twice`, n.span);
+        seen.add(n.name);
+        this.checkLocalName(n);
+      } catch (x) { this.report(x); }
+    }
+  }
+
   /** Presets not chosen are still checked for unknown keys, so a typo in `7b` shows up when checking `tiny`. */
   checkPreset(p: Extract<Decl, { k: 'preset' }>): void {
     const keys = new Set(this.mod.decls.flatMap((d) => (d.k === 'config' ? d.entries.map((e) => e.name.name) : [])));
@@ -183,6 +203,8 @@ class Elaborator {
     const inputs: Node<'input'>[] = [];
     const outputs: { name: string; node: Node }[] = [];
     const errorsBefore = this.diags.list.length;
+    // A statement that failed (maybe silently, on a value poisoned by an earlier error) may have been an 'out'.
+    let failed = false;
     for (const p of e.params) {
       try {
         if (scope.hasLocal(p.name.name)) err('TFX2002', `input '${p.name.name}' is declared twice`, p.name.span);
@@ -191,7 +213,7 @@ class Elaborator {
         const n = this.b.input(p.name.name, p.dtype, shape) as Node<'input'>;
         inputs.push(n);
         scope.set(p.name.name, { k: 'tensor', n, origin: p.span });
-      } catch (x) { this.report(x); scope.set(p.name.name, { k: 'poison' }); }
+      } catch (x) { this.report(x); scope.set(p.name.name, { k: 'poison' }); failed = true; }
     }
     for (const s of e.body) {
       try {
@@ -202,11 +224,11 @@ class Elaborator {
           outputs.push({ name: s.name.name, node: v.n });
           scope.set(s.name.name, v);
         } else this.stmt(s, scope);
-      } catch (x) { this.report(x); this.poisonNames(s, scope); }
+      } catch (x) { this.report(x); this.poisonNames(s, scope); failed = true; }
     }
-    if (outputs.length === 0 && this.diags.list.length === errorsBefore)
+    if (outputs.length === 0 && !failed)
       this.diags.error('TFX3006', `entry '${e.name.name}' has no outputs; add 'out NAME = ...'`, e.name.span);
-    if (this.diags.list.length > errorsBefore) return undefined;
+    if (failed || this.diags.list.length > errorsBefore) return undefined;
     return { entry: e.name.name, inputs, outputs };
   }
 
@@ -349,6 +371,8 @@ class Elaborator {
         if (!ix) err('TFX2007', `indexing '${e.target.name}[...]' is only allowed inside 'for (...) =>' and mask bodies; use gather/slice outside`, e.span);
         const t = scope.get(e.target.name);
         if (t?.k === 'poison') throw new Poisoned();
+        if (!t && (this.blocks.has(e.target.name) || this.masks.has(e.target.name)))
+          err('TFX2007', `'${e.target.name}' is a ${this.blocks.has(e.target.name) ? 'block' : 'mask'}, not a tensor, and cannot be indexed`, e.target.span);
         if (!t) err('TFX2001', `unknown name '${e.target.name}'${suggest(e.target.name, this.knownNames(scope))}`, e.target.span);
         if (t!.k !== 'tensor') err('TFX2007', `'${e.target.name}' is ${describe(t!)}, not a tensor, and cannot be indexed`, e.target.span);
         const n = (t as Extract<Value, { k: 'tensor' }>).n;
@@ -368,6 +392,7 @@ class Elaborator {
         e.vars.forEach((v, i) => {
           shape.push(this.dim(this.value(v.extent, scope, null), v.extent.span));
           if (inner.hasLocal(v.name.name)) err('TFX2002', `index '${v.name.name}' is declared twice`, v.name.span);
+          this.checkLocalName(v.name);
           inner.set(v.name.name, { k: 'ix', e: { k: 'idx', i, dtype: 'i32' } });
         });
         const ctx: IxCtx = { srcs: [] };
@@ -444,6 +469,7 @@ class Elaborator {
     if (a.k === 'num') {
       if (op === 'not') return { k: 'num', v: a.v ? 0 : 1, int: true };
       const v = foldUnary(op, a.v);
+      if (!Number.isFinite(v)) err('TFX2005', `constant expression is not finite (${v})`, span);
       return { k: 'num', v, int: a.int && (op === 'neg' || op === 'abs' || op === 'floor' || op === 'ceil') };
     }
     if (a.k === 'dim' && op === 'neg') return { k: 'dim', d: dimSub(dimConst(0), a.d) };
@@ -467,10 +493,14 @@ class Elaborator {
     if (l.k === 'num' && r.k === 'num') return foldBinary(op, l, r, span);
     if ((l.k === 'dim' || l.k === 'num') && (r.k === 'dim' || r.k === 'num') && (l.k === 'dim' || r.k === 'dim')) {
       const a = this.dim(l, ls), c = this.dim(r, rs);
-      if (op === 'add') return { k: 'dim', d: dimAdd(a, c) };
-      if (op === 'sub') return { k: 'dim', d: dimSub(a, c) };
-      if (op === 'mul') return { k: 'dim', d: dimMul(a, c) };
-      if (op === 'div') { const q = dimDiv(a, c); if (q) return { k: 'dim', d: q }; err('TFX2005', `size ${a.key} is not divisible by ${c.key}`, span); }
+      const size = (d: Dim): Value => {
+        if (!d.terms.every((t) => Number.isSafeInteger(t.c))) err('TFX2005', `size ${d.key} is too large`, span);
+        return { k: 'dim', d };
+      };
+      if (op === 'add') return size(dimAdd(a, c));
+      if (op === 'sub') return size(dimSub(a, c));
+      if (op === 'mul') return size(dimMul(a, c));
+      if (op === 'div') { const q = dimDiv(a, c); if (q) return size(q); err('TFX2005', `size ${a.key} is not divisible by ${c.key}`, span); }
     }
     if (l.k === 'ix' || r.k === 'ix') {
       const a = this.ixOf(l, ls), c = this.ixOf(r, rs);
@@ -602,7 +632,11 @@ class Elaborator {
         if (d.k !== 'dtype') err('TFX2007', `cast's second argument is a dtype (f32, i32, ...)`, A[1]!.span);
         const to = (d as Extract<Value, { k: 'dtype' }>).d;
         if (x.k === 'ix' || (ix && (x.k === 'num' || x.k === 'dim'))) { const xe = this.ixOf(x, A[0]!.span); return { k: 'ix', e: xe.dtype === to ? xe : { k: 'cast', a: xe, dtype: to } }; }
-        if (x.k === 'num') return { k: 'num', v: isFloat(to) ? x.v : Math.trunc(x.v), int: !isFloat(to) };
+        if (x.k === 'num') {
+          const v = isFloat(to) ? x.v : to === 'bool' ? +(x.v !== 0) : Math.trunc(x.v);
+          if (!isFloat(to) && !Number.isSafeInteger(v)) err('TFX2005', `cast(${x.v}, ${to}) is not a representable integer`, e.span);
+          return { k: 'num', v, int: !isFloat(to) };
+        }
         return out(this.b.cast(this.tensorOf(x, A[0]!.span).n, to));
       }
     }

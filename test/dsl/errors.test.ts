@@ -105,6 +105,20 @@ describe('several errors in one run', () => {
     expect(show(e.diagnostics)).toMatch(/^TFX2001 4:15 unknown name 'nope'[^\n]*$/);
   });
 
+  it('does not add a missing-output error when the outputs failed because of an earlier error', () => {
+    const src = 'model m\nconfig { d = cast(1e300, i32) }\nblock p(x) {\n  param w: [d] = ones\n  return x * w\n}\nentry f(x: f32[4]) {\n  out y = p(x)\n}';
+    expect(show(fail(src, 'f.tfx').diagnostics)).toBe('TFX2005 2:14 cast(1e+300, i32) is not a representable integer');
+  });
+
+  it('reports a mistake in a block shared by two entries once', () => {
+    const spec = readFileSync(join(import.meta.dirname, '../../models/transfusion.tfx'), 'utf8');
+    const bad = spec.replace('return (silu(x @ w1) * (x @ w3)) @ w2', 'return (silu(x @ w1) * (x @ w3)) @ w1');
+    expect(bad).not.toBe(spec);
+    const e = fail(bad, 'transfusion.tfx');
+    expect(e.diagnostics.map((d) => d.code)).toEqual(['TFX3001']);
+    expect(e.diagnostics[0]!.message).toMatch(/matmul inner dimensions differ/);
+  });
+
   it('reports syntax errors in separate declarations', () => {
     const src = 'model m\nconfig { a = 1 + }\ndim B\nentry f(x: f32[B]) {\n  out y = x * \n}\n';
     const e = fail(src, 'f.tfx');
