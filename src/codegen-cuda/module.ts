@@ -3,15 +3,30 @@
  * with it in plan.json. Kernels that are the same code up to buffer numbering can be deduplicated, which
  * keeps compile checks of big presets (hundreds of kernels, a few dozen distinct) quick.
  */
+import type { Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
-import { CUDA_PRELUDE, type RenderedCudaKernel } from './cuda.js';
+import { CUDA_PRELUDE, renderCuda, type RenderedCudaKernel } from './cuda.js';
 
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
 
-/** The .cu text of an entry: a header comment, the helpers, every kernel in launch order. */
-export function renderCudaModule(plan: KernelPlan, kernels: readonly RenderedCudaKernel[]): string {
+export interface CudaModule {
+  /** The whole entry as one .cu translation unit. */
+  readonly source: string;
+  /** Every kernel in launch order (parameters, launch shapes). */
+  readonly kernels: readonly RenderedCudaKernel[];
+}
+
+/** Renders every kernel of a plan and assembles the entry's .cu module. */
+export function renderCudaModule(plan: KernelPlan, program?: Program): CudaModule {
+  const kernels = plan.kernels.map((k) => renderCuda(k, plan.buffers, plan.symbols));
+  return { source: assembleCudaModule(plan, kernels, program), kernels };
+}
+
+/** The .cu text of an entry: a header comment, the helpers, the given kernels in order. */
+export function assembleCudaModule(plan: KernelPlan, kernels: readonly RenderedCudaKernel[], program?: Program): string {
+  const from = program ? ` of model '${printable(program.model)}', preset '${printable(program.preset)}'` : '';
   const head = [
-    `// tfx: entry '${printable(plan.entry)}', ${kernels.length} kernel(s). Generated code; do not edit.`,
+    `// tfx: entry '${printable(plan.entry)}'${from}, ${kernels.length} kernel(s). Generated code; do not edit.`,
     `// dims[] holds the symbolic sizes in this order: ${plan.symbols.length ? plan.symbols.map((s, i) => `${i}=${printable(s)}`).join(', ') : '(none)'}.`,
     '// Buffers are named g<id> after the kernel plan; parameters list only the buffers a kernel touches.',
     '',
@@ -61,4 +76,18 @@ export function cudaLaunchTable(plan: KernelPlan, kernels: readonly RenderedCuda
     params: k.params.map((p) => (p < 0 ? 'dims' : p)), block: k.block, grid: k.dispatchText,
     dynamicSharedBytes: k.sharedBytes, staticSharedBytes: k.staticSharedBytes,
   }));
+}
+
+export interface CudaKernelStats { kernel: string; registers: number; spillStores: number; spillLoads: number; sharedBytes: number }
+
+/**
+ * Registers, spills and shared memory of every kernel of a module, as ptxas reports them (one nvcc run).
+ * Throws with nvcc's messages when it is missing or the module does not compile.
+ */
+export async function cudaStats(source: string, arch: 'sm_80' | 'sm_90' = 'sm_80'): Promise<CudaKernelStats[]> {
+  // Loaded on demand: rendering needs no compiler, and the toolchain wrapper lives with the runtime.
+  const { nvccCompile } = await import('../runtime/cuda/nvcc.js');
+  const r = await nvccCompile(source, { arch });
+  if (!r.ok) throw new Error(`nvcc could not compile the module for ${arch}:\n${r.errors.join('\n')}`);
+  return r.stats;
 }

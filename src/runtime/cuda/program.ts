@@ -5,7 +5,7 @@
  */
 import { dimEval } from '../../core/dim.js';
 import { hostTensor, type HostTensor } from '../../core/tensor.js';
-import { renderCuda, type RenderedCudaKernel } from '../../codegen-cuda/cuda.js';
+import type { RenderedCudaKernel } from '../../codegen-cuda/cuda.js';
 import { renderCudaModule } from '../../codegen-cuda/module.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
@@ -30,8 +30,8 @@ export function compileCudaEntry(program: Program, entry: string, opts: LowerOpt
   const graph = program.entries.find((g) => g.entry === entry);
   if (!graph) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
   const plan = lowerGraph(graph, program.symbols, opts);
-  const kernels = plan.kernels.map((k) => renderCuda(k, plan.buffers, plan.symbols));
-  return { graph, plan, kernels, source: renderCudaModule(plan, kernels) };
+  const mod = renderCudaModule(plan, program);
+  return { graph, plan, kernels: mod.kernels, source: mod.source };
 }
 
 export interface CudaLaunchRecord { readonly kernel: string; readonly grid: [number, number, number]; readonly block: readonly [number, number, number] }
@@ -204,9 +204,11 @@ export async function runCudaEntryOnGpu(c: CompiledCudaEntry, _program: Program,
     const outputs = readOutputs(c, p.dims, (b) => driver.download(slots[p.mem.slotOf[b]!]!));
     return { outputs, memory: p.mem, dims: p.dims, tileCounts: p.tileCounts, launches: p.launches, device: driver.deviceName, arch, timings };
   } finally {
-    for (const b of allocated) driver.free(b);
-    if (mod) driver.unloadModule(mod);
-    if (owned) driver.close();
+    // Cleanup must not mask the error that got us here (after a failed launch the context may refuse frees).
+    const quietly = (f: () => void) => { try { f(); } catch { /* reported by the original error */ } };
+    for (const b of allocated) quietly(() => driver.free(b));
+    if (mod) quietly(() => driver.unloadModule(mod!));
+    if (owned) quietly(() => driver.close());
   }
 }
 
