@@ -1,0 +1,168 @@
+/**
+ * Property tests of the WebGPU kernels against the interpreter on random shapes and random attention layouts.
+ * Every run compiles shaders on lavapipe, so runs are few (15-20 per property) and shrinking is off
+ * (`endOnFailure`): the first counterexample is reported as found. The attention property uses symbolic B and
+ * S so its shaders do not depend on the layout and are compiled once per (head dim, schedule, mask) variant.
+ *
+ * Tolerances as in test/numeric (REL = 1e-4 of max(1, max |ref|)); 2e-4 where exp is involved.
+ */
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dimConst, dimSym, type Dim } from '../../src/core/dim.js';
+import { hostTensor } from '../../src/core/tensor.js';
+import { Builder } from '../../src/ir/builder.js';
+import type { IExpr } from '../../src/ir/graph.js';
+import type { MatmulSchedule } from '../../src/ir/kernel.js';
+import { closeGpu } from '../../src/runtime/webgpu/device.js';
+import {
+  boolOp, checkProgram, expectClose, ix, loadI, programOf, randTensor, runBoth, transfusionMask,
+} from '../numeric/helpers.js';
+
+const TRANS = 2e-4;
+const c = (...n: number[]): Dim[] => n.map(dimConst);
+const opts = (numRuns: number) => ({ numRuns, endOnFailure: true });
+
+afterAll(async () => { await closeGpu(); });
+
+/** Ranks 1..4, dims 1..70, total size capped (halving the largest dim) so runs stay fast. */
+const shapeArb = (maxRank = 4, cap = 8000) => fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: maxRank }).map((s) => {
+  const out = [...s];
+  while (out.reduce((a, b) => a * b, 1) > cap) { const i = out.indexOf(Math.max(...out)); out[i] = Math.ceil(out[i]! / 2); }
+  return out;
+});
+
+describe('random shapes', () => {
+  it('elementwise chains with broadcasting', async () => {
+    const arb = shapeArb().chain((shape) => fc.record({
+      shape: fc.constant(shape),
+      keep: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+      drop: fc.integer({ min: 0, max: shape.length - 1 }),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    }));
+    await fc.assert(fc.asyncProperty(arb, async ({ shape, keep, drop, seed }) => {
+      const yShape = shape.map((d, i) => (keep[i] ? d : 1)).slice(drop);
+      const g = new Builder();
+      const x = g.input('x', 'f32', c(...shape)), y = g.input('y', 'f32', c(...yShape));
+      const prod = g.binary('mul', x, y);
+      const out = {
+        ew: g.where(g.binary('gt', x, y), g.binary('add', prod, g.const(0.25)), g.unary('exp', g.unary('neg', g.unary('abs', y)))),
+        bcast: g.binary('sub', g.expand(y, c(...shape)), g.unary('silu', x)),
+        cmp: g.binary('le', y, x),
+      };
+      await checkProgram(programOf(out), new Map([['x', randTensor('f32', shape, seed)], ['y', randTensor('f32', yShape, seed + 1)]]), new Map(), {}, { ew: TRANS, bcast: TRANS });
+    }), opts(15));
+  });
+
+  it('reductions over random axes', async () => {
+    const arb = shapeArb().chain((shape) => fc.record({
+      shape: fc.constant(shape),
+      axes: fc.subarray(shape.map((_, i) => i), { minLength: 1 }),
+      kind: fc.constantFrom('sum' as const, 'max' as const, 'min' as const, 'mean' as const),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    }));
+    await fc.assert(fc.asyncProperty(arb, async ({ shape, axes, kind, seed }) => {
+      const g = new Builder();
+      const x = g.input('x', 'f32', c(...shape));
+      const out = { r: g.reduce(kind, g.binary('mul', x, g.const(3)), axes) };
+      await checkProgram(programOf(out), new Map([['x', randTensor('f32', shape, seed)]]));
+    }), opts(15));
+  });
+
+  it('softmax and log_softmax over a random axis', async () => {
+    const arb = shapeArb(3).chain((shape) => fc.record({
+      shape: fc.constant(shape), axis: fc.integer({ min: 0, max: shape.length - 1 }), log: fc.boolean(), seed: fc.integer({ min: 1, max: 1e6 }),
+    }));
+    await fc.assert(fc.asyncProperty(arb, async ({ shape, axis, log, seed }) => {
+      const g = new Builder();
+      const x = g.input('x', 'f32', c(...shape));
+      await checkProgram(programOf({ s: g.softmax(x, axis, log) }), new Map([['x', randTensor('f32', shape, seed, -4, 4)]]), new Map(), {}, { s: TRANS });
+    }), opts(15));
+  });
+
+  const schedules: MatmulSchedule[] = [
+    { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false },
+    { wgX: 4, wgY: 16, tm: 2, tn: 1, tk: 4, shared: false },
+    { wgX: 16, wgY: 4, tm: 1, tn: 8, tk: 8, shared: true },
+  ];
+  it('matmul: M, N, K in 1..70, broadcast batch dims, random schedule', async () => {
+    const dim = fc.integer({ min: 1, max: 70 });
+    const arb = fc.record({
+      M: dim, N: dim, K: dim,
+      batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      aKeep: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }), bKeep: fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }),
+      sched: fc.integer({ min: 0, max: schedules.length - 1 }), seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(fc.asyncProperty(arb, async ({ M, N, K, batch, aKeep, bKeep, sched, seed }) => {
+      const aB = batch.map((d, i) => (aKeep[i] ? d : 1)), bB = batch.map((d, i) => (bKeep[i] ? d : 1)).slice(bKeep[0] ? 0 : 1);
+      const g = new Builder();
+      const a = g.input('a', 'f32', c(...aB, M, K)), b = g.input('b', 'f32', c(...bB, K, N));
+      const out = { mm: g.matmul(a, b), epi: g.binary('add', g.matmul(a, b), g.const(1)) };
+      await checkProgram(programOf(out), new Map([['a', randTensor('f32', [...aB, M, K], seed)], ['b', randTensor('f32', [...bB, K, N], seed + 1)]]),
+        new Map(), { matmulSchedule: schedules[sched]! });
+    }), opts(15));
+  });
+});
+
+/** One random mixed-modality batch: per sequence a length (0..S) and 0..4 images laid out left to right. */
+const layoutArb = fc.record({
+  S: fc.integer({ min: 9, max: 70 }),
+  seqs: fc.array(fc.record({
+    lenFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+    images: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 12 }), size: fc.integer({ min: 1, max: 16 }) }), { maxLength: 4 }),
+  }), { minLength: 1, maxLength: 3 }),
+});
+interface Layout { S: number; B: number; len: number[]; img: number[] }
+type LayoutDraw = typeof layoutArb extends fc.Arbitrary<infer T> ? T : never;
+function layout(l: LayoutDraw): Layout {
+  const { S } = l;
+  const len: number[] = [], img: number[] = [];
+  for (const s of l.seqs) {
+    len.push(Math.round(s.lenFrac * S));
+    const row = new Array<number>(S).fill(-1);
+    let pos = 0;
+    s.images.forEach((im, j) => {
+      pos += im.gap;
+      for (let p = 0; p < im.size && pos < S; p++) row[pos++] = j;
+    });
+    img.push(...row);
+  }
+  return { S, B: l.seqs.length, len, img };
+}
+/** Queries in the padding see nothing either: their rows must come out as zeros. */
+const paddedQueries: IExpr = boolOp('and', transfusionMask, boolOp('lt', ix(1), loadI(0, ix(0))));
+
+describe('attention with random Transfusion layouts', () => {
+  it('fused (sparse and dense, head dims 64 and 128) equals the interpreter; fully masked rows are zeros', async () => {
+    const arb = fc.record({
+      layout: layoutArb, D: fc.constantFrom(64, 128), sparse: fc.boolean(), padQ: fc.boolean(),
+      tile: fc.constantFrom([16, 16], [8, 16], [16, 8]), seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(fc.asyncProperty(arb, async ({ layout: la, D, sparse, padQ, tile, seed }) => {
+      const L = layout(la);
+      const [Hq, Hkv] = [2, 1];
+      const Bd = dimSym('B'), Sd = dimSym('S');
+      const g = new Builder();
+      const len = g.input('len', 'i32', [Bd]), img = g.input('img', 'i32', [Bd, Sd]);
+      const q = g.input('q', 'f32', [Bd, dimConst(Hq), Sd, dimConst(D)]);
+      const k = g.input('k', 'f32', [Bd, dimConst(Hkv), Sd, dimConst(D)]);
+      const v = g.input('v', 'f32', [Bd, dimConst(Hkv), Sd, dimConst(D)]);
+      const att = g.attention(q, k, v, [len, img], padQ ? paddedQueries : transfusionMask, 'transfusion', 1 / Math.sqrt(D));
+      const inputs = new Map([
+        ['len', hostTensor('i32', [L.B], L.len)], ['img', hostTensor('i32', [L.B, L.S], L.img)],
+        ['q', randTensor('f32', [L.B, Hq, L.S, D], seed, -2, 2)], ['k', randTensor('f32', [L.B, Hkv, L.S, D], seed + 1, -2, 2)],
+        ['v', randTensor('f32', [L.B, Hkv, L.S, D], seed + 2)],
+      ]);
+      const r = await runBoth(programOf({ att }), inputs, new Map(), { attentionSchedule: { bq: tile[0]!, bk: tile[1]!, sparse } });
+      const o = r.outputs.get('att')!;
+      expect(o.gpu.data.some(Number.isNaN), 'NaN in the fused output').toBe(false);
+      expectClose(o.gpu, o.ref, `attention ${JSON.stringify({ ...L, D, sparse, padQ, tile })}`);
+      // Rows with no allowed key (len 0, or padded queries under padQ) are exactly zero.
+      for (let b = 0; b < L.B; b++) for (let h = 0; h < Hq; h++) for (let i = 0; i < L.S; i++) {
+        if (L.len[b] === 0 || (padQ && i >= L.len[b]!)) {
+          const base = ((b * Hq + h) * L.S + i) * D;
+          for (let d = 0; d < D; d++) expect(o.gpu.data[base + d]).toBe(0);
+        }
+      }
+    }), opts(20));
+  });
+});
