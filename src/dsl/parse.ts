@@ -49,9 +49,12 @@ export function parse(source: string): ParseResult {
   // Reject pathological nesting up front: brackets, runs of prefix operators (each one is a recursion), and
   // operator chains at one bracket level (each operator is one level of the AST; parsing them is also slow).
   const chain: number[] = [0];
-  let prefixRun = 0;
+  let prefixRun = 0, forRun = 0, prev = '';
   for (const t of lexed.tokens) {
     const n = t.tokenType.name;
+    // `=> for` only occurs when a 'for' body is another 'for': count how deep that goes.
+    if (n === 'For') forRun = prev === 'Arrow' ? forRun + 1 : 1;
+    prev = n;
     if (n === 'LParen' || n === 'LBrack' || n === 'LBrace') chain.push(0);
     else if (n === 'RParen' || n === 'RBrack' || n === 'RBrace') { if (chain.length > 1) chain.pop(); }
     else if (BINARY_TOKENS.has(n)) chain[chain.length - 1]! += 1;
@@ -59,6 +62,7 @@ export function parse(source: string): ParseResult {
     prefixRun = n === 'Minus' || n === 'Bang' ? prefixRun + 1 : 0;
     const problem = chain.length - 1 > MAX_NESTING ? `brackets nested more than ${MAX_NESTING} deep`
       : prefixRun > MAX_NESTING ? `more than ${MAX_NESTING} prefix operators in a row`
+      : forRun > MAX_NESTING ? `'for' nested more than ${MAX_NESTING} deep`
       : chain[chain.length - 1]! > MAX_EXPR_DEPTH ? `more than ${MAX_EXPR_DEPTH} operators in one expression; split it with 'let'` : undefined;
     if (problem) {
       diags.error('TFX1003', problem, tokSpan(t));

@@ -140,6 +140,7 @@ describe('fuzz: explicit nasty inputs', () => {
     expect(code(`model m\nconfig { x = ${'-'.repeat(50_000)}1 }`)).toEqual(['TFX1003']);
     expect(code(`model m\nconfig { x = ${'!'.repeat(50_000)}1 }`)).toEqual(['TFX1003']);
     expect(code(`model m\ndim B\nentry f(a: f32[B]) { out y = a${' + exp(a)'.repeat(5000)} }`)).toEqual(['TFX1003']);
+    expect(code(`model m\ndim S\nentry f(a: f32[S]) { out y = ${'for (i: S) => '.repeat(50_000)}a }`)).toEqual(['TFX1003']);
   });
   it('a 1 MB line', () => {
     // Lexing a million tokens is linear but not free, so these get a larger budget.
