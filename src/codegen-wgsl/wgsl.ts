@@ -278,6 +278,7 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
  * With a tile map, EMPTY tiles are skipped before any load and FULL tiles skip the mask test.
  */
 function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
+  if (k.schedule.splitk) return renderAttentionSplitK(k, buffers, symbols);
   const m = new Module(buffers, symbols);
   const { bq, bk } = k.schedule;
   const D = k.D, Dv = k.Dv;
@@ -371,5 +372,93 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
       return [Math.max(1, x), Math.max(1, y), 1];
     },
     dispatchText: `[ceil(${textK(Sq, symbols)} / ${bq}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
+  };
+}
+
+/**
+ * Decode schedule: one workgroup per (batch * head, query row). Thread t takes key tiles t, t + W, ...; each keeps
+ * its own running max, sum and output, read straight from memory (no staging: no reuse across rows). The W
+ * partial states are merged through workgroup memory at the end. EMPTY tiles are skipped, FULL tiles skip the mask.
+ */
+function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
+  const m = new Module(buffers, symbols);
+  const { bq, bk } = k.schedule;
+  const W = k.schedule.splitk!;
+  const D = k.D, Dv = k.Dv;
+  const NEG = f32Literal(-F32_MAX);
+  const B = m.dim(k.B), Hq = m.dim(k.Hq), Hkv = m.dim(k.Hkv), Sq = m.dim(k.Sq), Sk = m.dim(k.Sk);
+  const header = [`var<workgroup> pm: array<f32, ${W}>;`, `var<workgroup> pl: array<f32, ${W}>;`, `var<workgroup> po: array<f32, ${W * Dv}>;`];
+  m.push(`@compute @workgroup_size(${W})`);
+  m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
+  m.push(`  let Hq = ${m.expr(Hq, '  ')};`);
+  m.push(`  let Hkv = ${m.expr(Hkv, '  ')};`);
+  m.push(`  let Sq = ${m.expr(Sq, '  ')};`);
+  m.push(`  let Sk = ${m.expr(Sk, '  ')};`);
+  m.push(`  let bh = i32(wid.y);`);
+  m.push(`  let b0 = bh / Hq;`);
+  m.push(`  let h = bh % Hq;`);
+  m.push(`  let hk = h / (Hq / Hkv);`);
+  m.push(`  let q = i32(wid.x);`);
+  m.push(`  let qt = q / ${bq}i;`);
+  m.push(`  let qbase = (bh * Sq + q) * ${D}i;`);
+  m.push(`  var qr: array<f32, ${D}>;`);
+  m.push(`  for (var d = 0i; d < ${D}i; d++) { qr[d] = ${m.ld(k.q, 'qbase + d')} * ${f32Literal(k.scale)}; }`);
+  m.push(`  var o: array<f32, ${Dv}>;`);
+  m.push(`  var mx = ${NEG};`);
+  m.push(`  var l = 0.0f;`);
+  m.push(`  let nkt = (Sk + ${bk - 1}i) / ${bk}i;`);
+  m.push(`  let nqt = (Sq + ${bq - 1}i) / ${bq}i;`);
+  m.push(`  let kvbase = (b0 * Hkv + hk) * Sk;`);
+  m.push(`  for (var t = i32(lix); t < nkt; t += ${W}i) {`);
+  if (k.tiles !== null) {
+    m.push(`    let cls = buf${k.tiles}[(b0 * nqt + qt) * nkt + t];`);
+    m.push(`    if (cls == 0i) { continue; }`);
+  } else m.push(`    let cls = 2i;`);
+  m.push(`    for (var j = 0i; j < ${bk}i; j++) {`);
+  m.push(`      let kv = t * ${bk}i + j;`);
+  m.push(`      if (kv >= Sk) { break; }`);
+  if (k.mask) {
+    m.push(`      if (cls == 2i) {`);
+    m.push(`        let ok = ${m.expr(k.mask, '        ')};`);
+    m.push(`        if (!ok) { continue; }`);
+    m.push(`      }`);
+  }
+  m.push(`      var dot = 0.0f;`);
+  m.push(`      for (var d = 0i; d < ${D}i; d++) { dot = fma(qr[d], ${m.ld(k.kbuf, `(kvbase + kv) * ${D}i + d`)}, dot); }`);
+  m.push(`      let nm = max(mx, dot);`);
+  m.push(`      let corr = exp(mx - nm);`);
+  m.push(`      let p = exp(dot - nm);`);
+  m.push(`      l = l * corr + p;`);
+  m.push(`      for (var d = 0i; d < ${Dv}i; d++) { o[d] = fma(p, ${m.ld(k.v, `(kvbase + kv) * ${Dv}i + d`)}, o[d] * corr); }`);
+  m.push(`      mx = nm;`);
+  m.push(`    }`);
+  m.push(`  }`);
+  m.push(`  pm[lix] = mx;`);
+  m.push(`  pl[lix] = l;`);
+  m.push(`  for (var d = 0i; d < ${Dv}i; d++) { po[i32(lix) * ${Dv}i + d] = o[d]; }`);
+  m.push(`  workgroupBarrier();`);
+  m.push(`  if (lix == 0u) {`);
+  m.push(`    var gm = ${NEG};`);
+  m.push(`    for (var t = 0i; t < ${W}i; t++) { gm = max(gm, pm[t]); }`);
+  m.push(`    var gl = 0.0f;`);
+  m.push(`    for (var t = 0i; t < ${W}i; t++) { if (pl[t] > 0.0f) { gl = gl + pl[t] * exp(pm[t] - gm); } }`);
+  m.push(`    let inv = select(0.0f, 1.0f / gl, gl > 0.0f);`);
+  m.push(`    let obase = (bh * Sq + q) * ${Dv}i;`);
+  m.push(`    for (var d = 0i; d < ${Dv}i; d++) {`);
+  m.push(`      var acc = 0.0f;`);
+  m.push(`      for (var t = 0i; t < ${W}i; t++) { if (pl[t] > 0.0f) { acc = fma(po[t * ${Dv}i + d], exp(pm[t] - gm), acc); } }`);
+  m.push(`      buf${k.out}[obase + d] = ${m.st(k.out, 'acc * inv')};`);
+  m.push(`    }`);
+  m.push(`  }`);
+  m.push(`}`);
+  const { code, bindings } = m.finish(k, header);
+  return {
+    name: k.name, code, bindings,
+    workgroups: (dims) => {
+      const x = evalK(Sq, dims), y = evalK(B, dims) * evalK(Hq, dims);
+      if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds ${MAX_GROUPS} workgroups per dimension`);
+      return [Math.max(1, x), Math.max(1, y), 1];
+    },
+    dispatchText: `[${textK(Sq, symbols)}, ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
   };
 }

@@ -45,7 +45,12 @@ export function bufferNumel(b: KBuffer, dims: Readonly<Record<string, number>>):
 export interface MapSchedule { readonly wg: number; readonly perThread: number }
 export interface RowSchedule { readonly wg: number }
 export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean }
-export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean }
+/**
+ * bq query rows per workgroup (prefill, image-block denoising) and bk keys per tile; `splitk` > 0 selects the
+ * decode schedule instead: one workgroup per query row, its `splitk` threads splitting the key tiles and merging
+ * their partial softmax states at the end (a single query row cannot fill a workgroup otherwise).
+ */
+export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number }
 
 interface KernelBase {
   readonly name: string;         // k<index>_<kind>: generated, safe in any target

@@ -428,7 +428,9 @@ class Lowering {
     const D = dimAsConst(Dd), Dv = dimAsConst(v.shape[3]!);
     if (D === undefined || Dv === undefined) { this.unfusedAttention(n); return; }
     const qb = this.contiguous(q), kb = this.contiguous(k), vb = this.contiguous(v);
-    const sched = this.opts.attentionSchedule ?? DEFAULT_ATTENTION;
+    // A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead.
+    const sqc = dimAsConst(Sq);
+    const sched = this.opts.attentionSchedule ?? (sqc !== undefined && sqc <= 4 ? { ...DEFAULT_ATTENTION, bq: 1, splitk: 32 } : DEFAULT_ATTENTION);
     const mask = this.maskExpr(n, kvar('b0'), kvar('q'), kvar('kv'));
     const maskName = (n.arg as { maskName: string }).maskName;
     let tiles: number | null = null;
