@@ -416,7 +416,7 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   f.push(`  const int qbase = (bh * Sq + qc) * ${D};`);
   f.push(`  float qr[${D}];`);
   f.push('#pragma unroll');
-  f.push(`  for (int d = 0; d < ${D}; d++) qr[d] = g${k.q}[qbase + d] * ${f32Literal(k.scale)};`);
+  f.push(`  for (int d = 0; d < ${D}; d++) qr[d] = ${loadText(buffers, k.q, 'qbase + d')} * ${f32Literal(k.scale)};`);
   f.push(`  float o[${Dv}];`);
   f.push('#pragma unroll');
   f.push(`  for (int d = 0; d < ${Dv}; d++) o[d] = 0.0f;`);
@@ -436,8 +436,8 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   f.push(`      const int j = e / ${W};`);
   f.push(`      const int d = e % ${W};`);
   f.push(`      const int kv = max(min(t * ${bk} + j, Sk - 1), 0);`);
-  const kLoad = `kt[j * ${D} + d] = g${k.kbuf}[(kvbase + kv) * ${D} + d];`;
-  const vLoad = `vt[j * ${Dv} + d] = g${k.v}[(kvbase + kv) * ${Dv} + d];`;
+  const kLoad = `kt[j * ${D} + d] = ${loadText(buffers, k.kbuf, `(kvbase + kv) * ${D} + d`)};`;
+  const vLoad = `vt[j * ${Dv} + d] = ${loadText(buffers, k.v, `(kvbase + kv) * ${Dv} + d`)};`;
   f.push(`      ${D === W ? kLoad : `if (d < ${D}) ${kLoad}`}`);
   f.push(`      ${Dv === W ? vLoad : `if (d < ${Dv}) ${vLoad}`}`);
   f.push('    }');
@@ -495,6 +495,11 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
     },
     dispatchText: `[ceil(${textK(Sq, symbols)} / ${bq}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1] x ${bq}`,
   };
+}
+
+/** A load as float whatever the buffer's element type (half types convert explicitly: `__half * float` is ambiguous). */
+function loadText(buffers: readonly KBuffer[], buf: number, at: string): string {
+  return CUDA.load(buf, at, buffers[buf]!.dtype);
 }
 
 function storeText(buffers: readonly KBuffer[], buf: number, at: string, value: string): string {

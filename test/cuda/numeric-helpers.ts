@@ -17,7 +17,7 @@ export function rand(n: number, seed: number, scale = 1): Float32Array {
 export interface Comparison { readonly name: string; readonly maxErr: number; readonly scale: number; readonly n: number }
 
 /** Per output: the largest error and the reference's scale; fails the test on any mismatch. */
-export function compareOutputs(graph: Graph, run: CudaRunOutput, ref: readonly HostTensor[]): Comparison[] {
+export function compareOutputs(graph: Graph, run: CudaRunOutput, ref: readonly HostTensor[], rel = 1e-4): Comparison[] {
   return graph.outputs.map((o, i) => {
     const got = run.outputs.get(o.name)!, want = ref[i]!;
     expect(got.shape, `shape of ${o.name}`).toEqual(want.shape);
@@ -29,7 +29,7 @@ export function compareOutputs(graph: Graph, run: CudaRunOutput, ref: readonly H
       else if (!Number.isNaN(b)) { maxErr = Math.max(maxErr, Math.abs(a - b)); scale = Math.max(scale, Math.abs(b)); }
     }
     if (want.data instanceof Int32Array) expect(Array.from(got.data), `values of ${o.name}`).toEqual(Array.from(want.data));
-    else expect(maxErr, `max error of ${o.name} (scale ${scale})`).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    else expect(maxErr, `max error of ${o.name} (scale ${scale})`).toBeLessThanOrEqual(rel * Math.max(1, scale));
     return { name: o.name, maxErr, scale, n: want.data.length };
   });
 }

@@ -9,6 +9,7 @@ import { interpret } from '../../src/ir/interpreter.js';
 import type { LowerOptions } from '../../src/ir/lower.js';
 import { exampleInputs } from '../../src/runtime/example-inputs.js';
 import { initParams } from '../../src/runtime/weights.js';
+import { programToF16 } from '../../src/ir/precision.js';
 import { compileCudaEntry, runCudaEntryOnCpu } from '../../src/runtime/cuda/program.js';
 import { compareOutputs } from './numeric-helpers.js';
 
@@ -42,4 +43,18 @@ describe('Transfusion tiny: CUDA (CPU emulation) vs the reference interpreter', 
       } else expect(run.tileCounts).toEqual([]);
     }, 240_000);
   }
+});
+
+describe('Transfusion tiny in f16 storage: CUDA (CPU emulation) vs the reference interpreter', () => {
+  it('forward, B = 1, S = 48: within a few f16 ulps (the interpreter rounds every op to f16, CUDA only at stores)', async () => {
+    const p16 = programToF16(program);
+    const compiled = compileCudaEntry(p16, 'forward');
+    expect(compiled.plan.buffers.some((b) => b.dtype === 'f16')).toBe(true);
+    expect(compiled.source).toContain('__half2float(');
+    const w16 = initParams(p16.params, 1);
+    const inputs = exampleInputs(p16, compiled.graph, 7, { batch: 1, seq: 48 });
+    const run = await runCudaEntryOnCpu(compiled, p16, w16, inputs);
+    const ref = interpret(compiled.graph.outputs.map((o) => o.node), { inputs, params: w16, dims: run.dims });
+    for (const c of compareOutputs(compiled.graph, run, ref, 4 * 2 ** -10)) expect(c.scale, c.name).toBeGreaterThan(1e-3);
+  }, 240_000);
 });

@@ -12,6 +12,7 @@ import { compileFile } from '../../src/driver.js';
 import type { Program } from '../../src/ir/graph.js';
 import type { KernelPlan } from '../../src/ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../src/ir/lower.js';
+import { programToF16 } from '../../src/ir/precision.js';
 import { nvccAvailable, nvccCompile, type CudaArch } from '../../src/runtime/cuda/nvcc.js';
 
 const haveNvcc = nvccAvailable();
@@ -65,6 +66,15 @@ describe.skipIf(!haveNvcc)('CUDA modules of the tiny Transfusion compile cleanly
       }, T);
     }
   }
+});
+
+describe.skipIf(!haveNvcc)('CUDA module of the tiny Transfusion in f16 storage', () => {
+  it.concurrent('forward, sm_90: half loads and stores convert explicitly', async () => {
+    const program = programToF16(compileFile('models/transfusion.tfx', { preset: 'tiny' }).program);
+    const mod = renderCudaModule(plan(program, 'forward'), program);
+    expect(mod.source).toContain('__float2half_rn(');
+    await compileClean(mod.source, mod.kernels, 'sm_90');
+  }, T);
 });
 
 describe.skipIf(!haveNvcc)('CUDA module of the 0.16b Transfusion forward', () => {
