@@ -13,7 +13,7 @@ import { compileSource, SpecError } from '../../src/driver.js';
 
 const SPEC = readFileSync(join(import.meta.dirname, '../../models/transfusion.tfx'), 'utf8');
 const CPU_LIMIT_MS = 1000;
-const WALL_LIMIT_MS = 10_000;
+const WALL_LIMIT_MS = 60_000;
 
 interface Outcome { ok: boolean; cpuMs: number; codes: string[] }
 
@@ -144,7 +144,7 @@ describe('fuzz: explicit nasty inputs', () => {
   });
   it('a 1 MB line', () => {
     // Lexing a million tokens is linear but not free, so these get a larger budget.
-    const mb = 1 << 20, big = (s: string) => survive(s, 5000);
+    const mb = 1 << 20, big = (s: string) => survive(s, 20_000);
     expect(big(`model m # ${'x'.repeat(mb)}`).ok).toBe(true);
     expect(big(`model m\nconfig { x = ${'1+'.repeat(mb / 2)}1 }`).codes).toEqual(['TFX1003']);
     expect(big(`model ${'a'.repeat(mb)}`).codes).toEqual(['TFX2006']);
