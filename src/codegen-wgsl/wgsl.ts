@@ -216,6 +216,7 @@ function renderRow(k: RowKernel, buffers: readonly KBuffer[], symbols: readonly 
 }
 
 function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
+  if (k.schedule.shared) return renderMatmulShared(k, buffers, symbols);
   const m = new Module(buffers, symbols);
   const { wgX, wgY, tm, tn } = k.schedule;
   let nb: KExpr = kconst(1);
@@ -460,5 +461,77 @@ function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], 
       return [Math.max(1, x), Math.max(1, y), 1];
     },
     dispatchText: `[${textK(Sq, symbols)}, ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
+  };
+}
+
+/**
+ * Matmul with workgroup-memory tiling: the workgroup stages a (wgY*tm) x tk tile of A and a tk x (wgX*tn) tile
+ * of B (operand expressions evaluated once per staged element, zero outside the matrix), then every thread
+ * accumulates its tm x tn block from the staged tiles. Wins on real GPUs; on lavapipe register tiling does.
+ */
+function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
+  const m = new Module(buffers, symbols);
+  const { wgX, wgY, tm, tn, tk } = k.schedule;
+  const BM = wgY * tm, BN = wgX * tn, T = wgX * wgY;
+  let nb: KExpr = kconst(1);
+  for (const d of k.batch) nb = kbin('mul', nb, m.dim(d));
+  const M = m.dim(k.M), N = m.dim(k.N), K = m.dim(k.K);
+  const header = [`var<workgroup> ta: array<f32, ${BM * tk}>;`, `var<workgroup> tb: array<f32, ${tk * BN}>;`];
+  m.push(`@compute @workgroup_size(${wgX}, ${wgY})`);
+  m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
+  m.push(`  let bz = i32(wid.z);`);
+  delinearize(kvar('bz' as never), k.batch, symbols).forEach((e, i) => m.push(`  let b${i} = ${m.expr(e, '  ')};`));
+  m.push(`  let M = ${m.expr(M, '  ')};`);
+  m.push(`  let N = ${m.expr(N, '  ')};`);
+  m.push(`  let K = ${m.expr(K, '  ')};`);
+  m.push(`  let bm0 = i32(wid.y) * ${BM}i;`);
+  m.push(`  let bn0 = i32(wid.x) * ${BN}i;`);
+  m.push(`  let tm0 = i32(lid.y) * ${tm}i;`);
+  m.push(`  let tn0 = i32(lid.x) * ${tn}i;`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) m.push(`  var c${i}_${j} = 0.0f;`);
+  m.push(`  for (var k0 = 0i; k0 < K; k0 += ${tk}i) {`);
+  m.push(`    for (var e = i32(lix); e < ${BM * tk}i; e += ${T}i) {`);
+  m.push(`      let m = bm0 + e / ${tk}i;`);
+  m.push(`      let k = k0 + e % ${tk}i;`);
+  m.push(`      var v = 0.0f;`);
+  m.push(`      if (m < M && k < K) { v = ${m.expr(k.a, '        ')}; }`);
+  m.push(`      ta[e] = v;`);
+  m.push(`    }`);
+  m.push(`    for (var e = i32(lix); e < ${tk * BN}i; e += ${T}i) {`);
+  m.push(`      let k = k0 + e / ${BN}i;`);
+  m.push(`      let n = bn0 + e % ${BN}i;`);
+  m.push(`      var v = 0.0f;`);
+  m.push(`      if (n < N && k < K) { v = ${m.expr(k.b, '        ')}; }`);
+  m.push(`      tb[e] = v;`);
+  m.push(`    }`);
+  m.push(`    workgroupBarrier();`);
+  m.push(`    for (var kk = 0i; kk < ${tk}i; kk++) {`);
+  for (let i = 0; i < tm; i++) m.push(`      let av${i} = ta[(tm0 + ${i}i) * ${tk}i + kk];`);
+  for (let j = 0; j < tn; j++) m.push(`      let bv${j} = tb[kk * ${BN}i + tn0 + ${j}i];`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) m.push(`      c${i}_${j} = fma(av${i}, bv${j}, c${i}_${j});`);
+  m.push(`    }`);
+  m.push(`    workgroupBarrier();`);
+  m.push(`  }`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
+    m.push(`  {`);
+    m.push(`    let m = bm0 + tm0 + ${i}i;`);
+    m.push(`    let n = bn0 + tn0 + ${j}i;`);
+    m.push(`    if (m < M && n < N) {`);
+    m.push(`      let acc = c${i}_${j};`);
+    const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ') as [string, string];
+    m.push(`      buf${k.out}[${at}] = ${m.st(k.out, v)};`);
+    m.push(`    }`);
+    m.push(`  }`);
+  }
+  m.push(`}`);
+  const { code, bindings } = m.finish(k, header);
+  return {
+    name: k.name, code, bindings,
+    workgroups: (dims) => {
+      const x = Math.ceil(evalK(N, dims) / BN), y = Math.ceil(evalK(M, dims) / BM), z = evalK(nb, dims);
+      if (x > MAX_GROUPS || y > MAX_GROUPS || z > MAX_GROUPS) throw new Error(`${k.name}: matmul grid ${x} x ${y} x ${z} exceeds ${MAX_GROUPS} workgroups per dimension`);
+      return [Math.max(1, x), Math.max(1, y), Math.max(1, z)];
+    },
+    dispatchText: `[ceil(${textK(N, symbols)} / ${BN}), ceil(${textK(M, symbols)} / ${BM}), ${textK(nb, symbols)}]`,
   };
 }

@@ -63,3 +63,17 @@ describe('attention schedules for generation (WebGPU vs interpreter)', () => {
     }
   });
 });
+
+describe('matmul schedules (WebGPU vs interpreter)', () => {
+  it('register-tiled and workgroup-memory-tiled variants, sizes not divisible by any tile, with a fused epilogue', async () => {
+    const b = new Builder();
+    const x = b.input('x', 'f32', sh(2, 37, 45)), w = b.input('w', 'f32', sh(45, 29)), bias = b.input('bias', 'f32', sh(29));
+    const p = programOf({ y: b.unary('silu', b.binary('add', b.matmul(x, w), bias)) });
+    const inp = new Map([['x', randTensor('f32', [2, 37, 45], 1)], ['w', randTensor('f32', [45, 29], 2)], ['bias', randTensor('f32', [29], 3)]]);
+    for (const s of [{ wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: true }, { wgX: 4, wgY: 16, tm: 2, tn: 1, tk: 16, shared: true }, { wgX: 16, wgY: 4, tm: 1, tn: 8, tk: 4, shared: false }]) {
+      const r = await runBoth(p, inp, new Map(), { matmulSchedule: s });
+      const o = r.outputs.get('y')!;
+      expect(o.maxErr, JSON.stringify(s)).toBeLessThanOrEqual(1e-4 * Math.max(1, o.maxRef));
+    }
+  });
+});
