@@ -19,8 +19,14 @@ import {
 } from '../numeric/helpers.js';
 
 const TRANS = 2e-4;
-const c = (...n: number[]): Dim[] => n.map(dimConst);
 const opts = (numRuns: number) => ({ numRuns, endOnFailure: true });
+/**
+ * Symbolic dims (bound from the input shapes at run time) keep the generated code independent of the sizes,
+ * so shaders compile once per rank / axes / broadcast pattern instead of once per draw; the constant-size
+ * path is covered by test/numeric/kernels-webgpu.test.ts. Broadcast dims stay the constant 1.
+ */
+const sym = (shape: readonly number[], prefix: string, ones: readonly boolean[] = []): Dim[] =>
+  shape.map((_, i) => (ones[i] ? dimConst(1) : dimSym(`${prefix}${i}`)));
 
 afterAll(async () => { await closeGpu(); });
 
@@ -42,11 +48,12 @@ describe('random shapes', () => {
     await fc.assert(fc.asyncProperty(arb, async ({ shape, keep, drop, seed }) => {
       const yShape = shape.map((d, i) => (keep[i] ? d : 1)).slice(drop);
       const g = new Builder();
-      const x = g.input('x', 'f32', c(...shape)), y = g.input('y', 'f32', c(...yShape));
+      const xs = sym(shape, 'd');
+      const x = g.input('x', 'f32', xs), y = g.input('y', 'f32', sym(shape, 'd', keep.map((k) => !k)).slice(drop));
       const prod = g.binary('mul', x, y);
       const out = {
         ew: g.where(g.binary('gt', x, y), g.binary('add', prod, g.const(0.25)), g.unary('exp', g.unary('neg', g.unary('abs', y)))),
-        bcast: g.binary('sub', g.expand(y, c(...shape)), g.unary('silu', x)),
+        bcast: g.binary('sub', g.expand(y, xs), g.unary('silu', x)),
         cmp: g.binary('le', y, x),
       };
       await checkProgram(programOf(out), new Map([['x', randTensor('f32', shape, seed)], ['y', randTensor('f32', yShape, seed + 1)]]), new Map(), {}, { ew: TRANS, bcast: TRANS });
@@ -62,7 +69,7 @@ describe('random shapes', () => {
     }));
     await fc.assert(fc.asyncProperty(arb, async ({ shape, axes, kind, seed }) => {
       const g = new Builder();
-      const x = g.input('x', 'f32', c(...shape));
+      const x = g.input('x', 'f32', sym(shape, 'd'));
       const out = { r: g.reduce(kind, g.binary('mul', x, g.const(3)), axes) };
       await checkProgram(programOf(out), new Map([['x', randTensor('f32', shape, seed)]]));
     }), opts(15));
@@ -74,7 +81,7 @@ describe('random shapes', () => {
     }));
     await fc.assert(fc.asyncProperty(arb, async ({ shape, axis, log, seed }) => {
       const g = new Builder();
-      const x = g.input('x', 'f32', c(...shape));
+      const x = g.input('x', 'f32', sym(shape, 'd'));
       await checkProgram(programOf({ s: g.softmax(x, axis, log) }), new Map([['x', randTensor('f32', shape, seed, -4, 4)]]), new Map(), {}, { s: TRANS });
     }), opts(15));
   });
@@ -93,11 +100,14 @@ describe('random shapes', () => {
       sched: fc.integer({ min: 0, max: schedules.length - 1 }), seed: fc.integer({ min: 1, max: 1e6 }),
     });
     await fc.assert(fc.asyncProperty(arb, async ({ M, N, K, batch, aKeep, bKeep, sched, seed }) => {
-      const aB = batch.map((d, i) => (aKeep[i] ? d : 1)), bB = batch.map((d, i) => (bKeep[i] ? d : 1)).slice(bKeep[0] ? 0 : 1);
+      const aB = batch.map((d, i) => (aKeep[i] ? d : 1)), bB = batch.map((d, i) => (bKeep[i] ? d : 1));
+      const bDrop = bKeep[0] ? 0 : 1;
       const g = new Builder();
-      const a = g.input('a', 'f32', c(...aB, M, K)), b = g.input('b', 'f32', c(...bB, K, N));
+      const [Md, Nd, Kd] = [dimSym('M'), dimSym('N'), dimSym('K')];
+      const a = g.input('a', 'f32', [...sym(batch, 'b', aKeep.map((k) => !k)), Md, Kd]);
+      const b = g.input('b', 'f32', [...sym(batch, 'b', bKeep.map((k) => !k)).slice(bDrop), Kd, Nd]);
       const out = { mm: g.matmul(a, b), epi: g.binary('add', g.matmul(a, b), g.const(1)) };
-      await checkProgram(programOf(out), new Map([['a', randTensor('f32', [...aB, M, K], seed)], ['b', randTensor('f32', [...bB, K, N], seed + 1)]]),
+      await checkProgram(programOf(out), new Map([['a', randTensor('f32', [...aB, M, K], seed)], ['b', randTensor('f32', [...bB.slice(bDrop), K, N], seed + 1)]]),
         new Map(), { matmulSchedule: schedules[sched]! });
     }), opts(15));
   });
