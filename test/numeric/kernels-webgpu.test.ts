@@ -17,7 +17,7 @@ import { lowerGraph, type LowerOptions } from '../../src/ir/lower.js';
 import type { MatmulSchedule } from '../../src/ir/kernel.js';
 import { closeGpu } from '../../src/runtime/webgpu/device.js';
 import {
-  causalMask, checkProgram, int, intOp, ix, loadF, loadI, programOf, randTensor, REL, boolOp,
+  causalMask, checkProgram, expectClose, int, intOp, ix, loadF, loadI, programOf, randTensor, REL, boolOp,
 } from './helpers.js';
 
 const TRANS = 2e-4;
@@ -26,6 +26,16 @@ const c = (...n: number[]): Dim[] => n.map(dimConst);
 const inputsOf = (o: Record<string, HostTensor>) => new Map(Object.entries(o));
 
 afterAll(async () => { await closeGpu(); });
+
+describe('the comparison itself', () => {
+  it('expectClose rejects an error above tolerance, NaN for a number, and any int difference', () => {
+    const f = (d: number[]) => hostTensor('f32', [d.length], d);
+    expect(() => expectClose(f([1, 200]), f([1, 200.03]), 'x')).toThrow(/element \[1\]/);   // tol 200 * 1e-4 = 0.02
+    expect(() => expectClose(f([1, 200]), f([1, 200.01]), 'x')).not.toThrow();
+    expect(() => expectClose(f([NaN]), f([0]), 'x')).toThrow();
+    expect(() => expectClose(hostTensor('i32', [1], [3]), hostTensor('i32', [1], [4]), 'x')).toThrow();
+  });
+});
 
 describe('elementwise', () => {
   it('every unary op, float binary ops, comparisons, where, logic, casts, with a symbolic batch dim', async () => {
