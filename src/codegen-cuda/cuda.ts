@@ -338,6 +338,7 @@ function renderRow(k: RowKernel, buffers: readonly KBuffer[], symbols: readonly 
 
 /** Register tiling: a (wgX, wgY) block, each thread a tm x tn tile of C; operands are read (and fused prologues evaluated) per k. */
 function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedCudaKernel {
+  if (k.schedule.shared) return renderMatmulShared(k, buffers, symbols);
   const f = new Fn(buffers, symbols);
   const { wgX, wgY, tm, tn } = k.schedule;
   const nb = product(k.batch.map((d) => f.dim(d)));
@@ -395,6 +396,7 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
  * the mask test. A row with no visible key ends with l = 0 and stores zeros.
  */
 function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedCudaKernel {
+  if (k.schedule.splitk) return renderAttentionSplitK(k, buffers, symbols);
   const f = new Fn(buffers, symbols);
   const { bq, bk } = k.schedule;
   const D = k.D, Dv = k.Dv, W = Math.max(D, Dv);
@@ -506,4 +508,152 @@ function storeText(buffers: readonly KBuffer[], buf: number, at: string, value: 
   const t = buffers[buf]!.dtype;
   const v = t === 'f16' ? `__float2half_rn(${value})` : t === 'bf16' ? `__float2bfloat16_rn(${value})` : value;
   return `g${buf}[${at}] = ${v};`;
+}
+
+/** Decode schedule (see the WGSL twin): one block per query row, threads split the key tiles, states merged. */
+function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedCudaKernel {
+  const f = new Fn(buffers, symbols);
+  const { bq, bk } = k.schedule;
+  const W = k.schedule.splitk!;
+  const D = k.D, Dv = k.Dv;
+  const B = f.dim(k.B), Hq = f.dim(k.Hq), Hkv = f.dim(k.Hkv), Sq = f.dim(k.Sq), Sk = f.dim(k.Sk);
+  const div = (a: string, b: string) => CUDA.binary.div(a, b, 'i32');
+  const NEG = f32Literal(-F32_MAX);
+  const maskVars = varsOf(k.mask);
+  const shared = [`__shared__ float pm[${W}];`, `__shared__ float pl[${W}];`, `__shared__ float po[${W * Dv}];`];
+  f.push(`  const int Hq = ${f.expr(Hq, '  ')};`);
+  f.push(`  const int Hkv = ${f.expr(Hkv, '  ')};`);
+  f.push(`  const int Sq = ${f.expr(Sq, '  ')};`);
+  f.push(`  const int Sk = ${f.expr(Sk, '  ')};`);
+  f.push('  const int bh = (int)blockIdx.y;');
+  f.push(`  const int b0 = ${div('bh', 'Hq')};`);
+  f.push(`  const int hk = ${div('(bh - b0 * Hq)', div('Hq', 'Hkv'))};`);
+  f.push('  const int qi = (int)blockIdx.x;');
+  f.push(`  const int qbase = (bh * Sq + qi) * ${D};`);
+  f.push(`  float qr[${D}];`);
+  f.push('#pragma unroll');
+  f.push(`  for (int d = 0; d < ${D}; d++) qr[d] = ${loadText(buffers, k.q, 'qbase + d')} * ${f32Literal(k.scale)};`);
+  f.push(`  float o[${Dv}];`);
+  f.push('#pragma unroll');
+  f.push(`  for (int d = 0; d < ${Dv}; d++) o[d] = 0.0f;`);
+  f.push(`  float mx = ${NEG};`);
+  f.push('  float l = 0.0f;');
+  f.push(`  const int nkt = (Sk + ${bk - 1}) / ${bk};`);
+  if (k.tiles !== null) f.push(`  const int nqt = (Sq + ${bq - 1}) / ${bq};`);
+  f.push('  const int kvbase = (b0 * Hkv + hk) * Sk;');
+  f.push(`  for (int t = (int)threadIdx.x; t < nkt; t += ${W}) {`);
+  if (k.tiles !== null) {
+    f.push(`    const int cls = g${k.tiles}[(b0 * nqt + qi / ${bq}) * nkt + t];`);
+    f.push('    if (cls == 0) continue;');
+  }
+  f.push(`    for (int j = 0; j < ${bk}; j++) {`);
+  f.push(`      const int kv = t * ${bk} + j;`);
+  f.push('      if (kv >= Sk) break;');
+  if (k.mask) {
+    f.push(`      if (${k.tiles !== null ? 'cls == 2' : 'true'}) {`);
+    if (maskVars.has('q')) f.push('        const int q = qi;');
+    f.push(`        const bool ok = ${f.expr(k.mask, '        ')};`);
+    f.push('        if (!ok) continue;');
+    f.push('      }');
+  }
+  f.push('      float dot = 0.0f;');
+  f.push(`      for (int d = 0; d < ${D}; d++) dot = fmaf(qr[d], ${loadText(buffers, k.kbuf, `(kvbase + kv) * ${D} + d`)}, dot);`);
+  f.push('      const float nm = fmaxf(mx, dot);');
+  f.push('      const float corr = expf(mx - nm);');
+  f.push('      const float p = expf(dot - nm);');
+  f.push('      l = l * corr + p;');
+  f.push(`      for (int d = 0; d < ${Dv}; d++) o[d] = fmaf(p, ${loadText(buffers, k.v, `(kvbase + kv) * ${Dv} + d`)}, o[d] * corr);`);
+  f.push('      mx = nm;');
+  f.push('    }');
+  f.push('  }');
+  f.push('  pm[threadIdx.x] = mx;');
+  f.push('  pl[threadIdx.x] = l;');
+  f.push(`  for (int d = 0; d < ${Dv}; d++) po[threadIdx.x * ${Dv} + d] = o[d];`);
+  f.push('  __syncthreads();');
+  f.push('  if (threadIdx.x == 0) {');
+  f.push(`    float gm = ${NEG};`);
+  f.push(`    for (int t = 0; t < ${W}; t++) gm = fmaxf(gm, pm[t]);`);
+  f.push('    float gl = 0.0f;');
+  f.push(`    for (int t = 0; t < ${W}; t++) if (pl[t] > 0.0f) gl += pl[t] * expf(pm[t] - gm);`);
+  f.push('    const float inv = gl > 0.0f ? 1.0f / gl : 0.0f;');
+  f.push(`    const int obase = (bh * Sq + qi) * ${Dv};`);
+  f.push(`    for (int d = 0; d < ${Dv}; d++) {`);
+  f.push('      float acc = 0.0f;');
+  f.push(`      for (int t = 0; t < ${W}; t++) if (pl[t] > 0.0f) acc = fmaf(po[t * ${Dv} + d], expf(pm[t] - gm), acc);`);
+  f.push(`      ${storeText(buffers, k.out, 'obase + d', 'acc * inv')}`);
+  f.push('    }');
+  f.push('  }');
+  const { code, params } = f.finish(k, W, shared);
+  return {
+    name: k.name, code, params, block: [W, 1, 1], sharedBytes: 0, staticSharedBytes: 4 * W * (2 + Dv),
+    grid: (dims) => {
+      const x = evalK(Sq, dims), y = evalK(B, dims) * evalK(Hq, dims);
+      if (x > MAX_GRID_X || y > MAX_GRID_YZ) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds CUDA's limits (2^31-1 x 65535)`);
+      return [Math.max(1, x), Math.max(1, y), 1];
+    },
+    dispatchText: `[${textK(Sq, symbols)}, ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1] x ${W}`,
+  };
+}
+
+/** Matmul with shared-memory tiles (see the WGSL twin): operands staged once per tile, zero outside. */
+function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedCudaKernel {
+  const f = new Fn(buffers, symbols);
+  const { wgX, wgY, tm, tn, tk } = k.schedule;
+  const BM = wgY * tm, BN = wgX * tn, T = wgX * wgY;
+  const nb = product(k.batch.map((d) => f.dim(d)));
+  const M = f.dim(k.M), N = f.dim(k.N), K = f.dim(k.K);
+  const used = varsOf(k.a, k.b, k.epilogue, k.at);
+  const bIdx = delinearize(kvar('bz' as never), k.batch, symbols);
+  if (bIdx.some((_, i) => used.has(`b${i}`))) {
+    f.push('  const int bz = (int)blockIdx.z;');
+    f.declareInts(bIdx.map((_, i) => `b${i}`), bIdx, used, '  ');
+  }
+  const shared = [`__shared__ float ta[${BM * tk}];`, `__shared__ float tb[${tk * BN}];`];
+  f.push(`  const int M = ${f.expr(M, '  ')};`);
+  f.push(`  const int N = ${f.expr(N, '  ')};`);
+  f.push(`  const int K = ${f.expr(K, '  ')};`);
+  f.push(`  const int bm0 = (int)blockIdx.y * ${BM};`);
+  f.push(`  const int bn0 = (int)blockIdx.x * ${BN};`);
+  f.push(`  const int tm0 = (int)threadIdx.y * ${tm};`);
+  f.push(`  const int tn0 = (int)threadIdx.x * ${tn};`);
+  f.push(`  const int lix = (int)(threadIdx.y * ${wgX} + threadIdx.x);`);
+  for (let i = 0; i < tm; i++) f.push(`  float ${Array.from({ length: tn }, (_, j) => `c${i}_${j} = 0.0f`).join(', ')};`);
+  f.push(`  for (int k0 = 0; k0 < K; k0 += ${tk}) {`);
+  f.push(`    for (int e = lix; e < ${BM * tk}; e += ${T}) {`);
+  f.push(`      const int m = bm0 + e / ${tk};`);
+  f.push(`      const int k = k0 + e % ${tk};`);
+  f.push(`      ta[e] = (m < M && k < K) ? ${f.expr(k.a, '      ')} : 0.0f;`);
+  f.push('    }');
+  f.push(`    for (int e = lix; e < ${tk * BN}; e += ${T}) {`);
+  f.push(`      const int k = k0 + e / ${BN};`);
+  f.push(`      const int n = bn0 + e % ${BN};`);
+  f.push(`      tb[e] = (n < N && k < K) ? ${f.expr(k.b, '      ')} : 0.0f;`);
+  f.push('    }');
+  f.push('    __syncthreads();');
+  f.push('#pragma unroll');
+  f.push(`    for (int kk = 0; kk < ${tk}; kk++) {`);
+  for (let i = 0; i < tm; i++) f.push(`      const float av${i} = ta[(tm0 + ${i}) * ${tk} + kk];`);
+  for (let j = 0; j < tn; j++) f.push(`      const float bv${j} = tb[kk * ${BN} + tn0 + ${j}];`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) f.push(`      c${i}_${j} = fmaf(av${i}, bv${j}, c${i}_${j});`);
+  f.push('    }');
+  f.push('    __syncthreads();');
+  f.push('  }');
+  const usesAcc = varsOf(k.epilogue).has('acc');
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
+    f.push('  {', `    const int m = bm0 + tm0 + ${i};`, `    const int n = bn0 + tn0 + ${j};`, '    if (m < M && n < N) {');
+    if (usesAcc) f.push(`      const float acc = c${i}_${j};`);
+    const [at, v] = f.exprs([k.at, k.epilogue], '      ');
+    f.store(k.out, at!, v!, '      ');
+    f.push('    }', '  }');
+  }
+  const { code, params } = f.finish(k, T, shared);
+  return {
+    name: k.name, code, params, block: [wgX, wgY, 1], sharedBytes: 0, staticSharedBytes: 4 * (BM * tk + tk * BN),
+    grid: (dims) => {
+      const x = Math.ceil(evalK(N, dims) / BN), y = Math.ceil(evalK(M, dims) / BM), z = evalK(nb, dims);
+      if (x > MAX_GRID_X || y > MAX_GRID_YZ || z > MAX_GRID_YZ) throw new Error(`${k.name}: matmul grid ${x} x ${y} x ${z} exceeds CUDA's limits (2^31-1 x 65535 x 65535)`);
+      return [Math.max(1, x), Math.max(1, y), Math.max(1, z)];
+    },
+    dispatchText: `[ceil(${textK(N, symbols)} / ${BN}), ceil(${textK(M, symbols)} / ${BM}), ${textK(nb, symbols)}] x (${wgX}, ${wgY})`,
+  };
 }

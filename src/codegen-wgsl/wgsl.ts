@@ -9,6 +9,12 @@ import { kconst, kvar, type AttentionKernel, type KBuffer, type KExpr, type Kern
 import { delinearize, dimExpr, kbin } from '../ir/kernel.js';
 
 const F32_MAX = 3.4028234663852886e38;
+/** x / 0 = x % 0 = 0 (the interpreter's rule): a literal zero folds, a divisor read at run time is guarded. */
+function intDivMod(op: '/' | '%', a: string, b: string, t: DType): string {
+  if (t !== 'i32') return `(${a} ${op} ${b})`;
+  if (/^\(?-?0i?\)?$/.test(b)) return '0i';
+  return isIntLiteral(b) ? `(${a} ${op} ${b})` : `select(${a} ${op} ${b}, 0i, ${b} == 0i)`;
+}
 const isIntLiteral = (s: string) => /^\(?-?\d+i?\)?$/.test(s) || /^dims\[\d+\]$/.test(s);
 
 function f32Literal(v: number): string {
@@ -30,8 +36,8 @@ export const WGSL = {
   },
   binary: {
     add: (a, b) => `(${a} + ${b})`, sub: (a, b) => `(${a} - ${b})`, mul: (a, b) => `(${a} * ${b})`,
-    div: (a, b, t) => (t === 'i32' && !isIntLiteral(b) ? `select(${a} / ${b}, 0i, ${b} == 0i)` : `(${a} / ${b})`),
-    mod: (a, b, t) => (t === 'i32' && !isIntLiteral(b) ? `select(${a} % ${b}, 0i, ${b} == 0i)` : `(${a} % ${b})`),
+    div: (a, b, t) => intDivMod('/', a, b, t),
+    mod: (a, b, t) => intDivMod('%', a, b, t),
     pow: (a, b) => `pow(${a}, ${b})`, max: (a, b) => `max(${a}, ${b})`, min: (a, b) => `min(${a}, ${b})`,
     lt: (a, b) => `(${a} < ${b})`, le: (a, b) => `(${a} <= ${b})`, gt: (a, b) => `(${a} > ${b})`, ge: (a, b) => `(${a} >= ${b})`,
     eq: (a, b) => `(${a} == ${b})`, ne: (a, b) => `(${a} != ${b})`, and: (a, b) => `(${a} && ${b})`, or: (a, b) => `(${a} || ${b})`,

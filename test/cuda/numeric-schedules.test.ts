@@ -1,0 +1,56 @@
+/**
+ * The schedule variants of the CUDA renderer on the CPU emulation vs the interpreter: the split-K decode
+ * attention (one query row against a KV cache, position-based mask, padding) and the shared-memory matmul.
+ */
+import { describe, expect, it } from 'vitest';
+import { dimConst } from '../../src/core/dim.js';
+import { hostTensor } from '../../src/core/tensor.js';
+import { Builder } from '../../src/ir/builder.js';
+import type { BinaryOp, IExpr } from '../../src/ir/graph.js';
+import { nvccAvailable, nvccCompile } from '../../src/runtime/cuda/nvcc.js';
+import { checkGraph, rand } from './numeric-helpers.js';
+
+/** Every variant must also pass nvcc for sm_90 without warnings (where nvcc exists). */
+async function nvccClean(source: string): Promise<void> {
+  if (!nvccAvailable()) return;
+  const r = await nvccCompile(source, { arch: 'sm_90' });
+  expect(r.errors).toEqual([]);
+  expect(r.warnings).toEqual([]);
+}
+
+const sh = (...n: number[]) => n.map(dimConst);
+const idx = (i: number): IExpr => ({ k: 'idx', i, dtype: 'i32' });
+const iload = (src: number, ...ix: IExpr[]): IExpr => ({ k: 'load', src, idx: ix, dtype: 'i32' });
+const bool = (op: BinaryOp, a: IExpr, b: IExpr): IExpr => ({ k: 'bin', op, a, b, dtype: 'bool' });
+
+describe('CUDA schedule variants on the CPU emulation vs the interpreter', () => {
+  it('decode attention (split-K) with a position mask and padding, sparse and dense', async () => {
+    const B = 2, H = 2, Hkv = 1, Sk = 83, D = 16;
+    const g = new Builder();
+    const q = g.input('q', 'f32', sh(B, H, 1, D)), k = g.input('k', 'f32', sh(B, Hkv, Sk, D)), v = g.input('v', 'f32', sh(B, Hkv, Sk, D));
+    const len = g.input('len', 'i32', sh(B)), qpos = g.input('qpos', 'i32', sh(B, 1));
+    // k < len[b] && k <= qpos[b, q]
+    const mask = bool('and', bool('lt', idx(2), iload(0, idx(0))), bool('le', idx(2), iload(1, idx(0), idx(1))));
+    const o = g.attention(q, k, v, [len, qpos], mask, 'decode', 0.25);
+    const values = new Map([
+      ['q', hostTensor('f32', [B, H, 1, D], rand(B * H * D, 1))], ['k', hostTensor('f32', [B, Hkv, Sk, D], rand(B * Sk * D, 2))],
+      ['v', hostTensor('f32', [B, Hkv, Sk, D], rand(B * Sk * D, 3))], ['len', hostTensor('i32', [B], [83, 60])], ['qpos', hostTensor('i32', [B, 1], [82, 40])],
+    ]);
+    for (const sparse of [true, false]) {
+      const r = await checkGraph({ inputs: [q, k, v, len, qpos] as never, outputs: [{ name: 'o', node: o }], values }, { attentionSchedule: { bq: 1, bk: 8, sparse, splitk: 8 } });
+      expect(r.compiled.plan.kernels.some((x) => x.kind === 'attention' && x.schedule.splitk === 8)).toBe(true);
+      await nvccClean(r.compiled.source);
+      for (const c of r.cmp) expect(c.maxErr, `${c.name} sparse=${sparse}`).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    }
+  }, 300_000);
+
+  it('shared-memory matmul with an epilogue, sizes ragged against the tiles', async () => {
+    const g = new Builder();
+    const x = g.input('x', 'f32', sh(2, 19, 23)), w = g.input('w', 'f32', sh(23, 13)), bias = g.input('bias', 'f32', sh(13));
+    const y = g.unary('gelu', g.binary('add', g.matmul(x, w), bias));
+    const values = new Map([['x', hostTensor('f32', [2, 19, 23], rand(2 * 19 * 23, 4))], ['w', hostTensor('f32', [23, 13], rand(23 * 13, 5))], ['bias', hostTensor('f32', [13], rand(13, 6))]]);
+    const r = await checkGraph({ inputs: [x, w, bias] as never, outputs: [{ name: 'y', node: y }] as never, values }, { matmulSchedule: { wgX: 4, wgY: 4, tm: 2, tn: 2, tk: 8, shared: true } });
+    for (const c of r.cmp) expect(c.maxErr, c.name).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    await nvccClean(r.compiled.source);
+  }, 300_000);
+});
