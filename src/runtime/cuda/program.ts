@@ -12,7 +12,7 @@ import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
 import { bindDims } from '../bind.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
-import { loadTileClassifier, tileClasses } from '../tiles.js';
+import { computeTileMaps } from '../tiles.js';
 import { bf16BitsToF32, f16BitsToF32, f32ArrayToBf16Bits, f32ArrayToF16Bits } from '../weights.js';
 import { runCudaOnCpu, type CpuRunOptions, type Launch } from './cpu-run.js';
 import { CudaUnavailableError, loadCudaDriver, type CudaBuffer, type CudaDriver, type LoadOptions } from './driver.js';
@@ -102,17 +102,9 @@ async function prepare(c: CompiledCudaEntry, weights: ReadonlyMap<string, HostTe
     put(p.buf, encode(w, plan.buffers[p.buf]!.dtype, `weight '${p.name}'`));
   }
   const tileCounts: Prepared['tileCounts'] = [];
-  if (plan.tileMaps.length) await loadTileClassifier();
-  for (const t of plan.tileMaps) {
-    const node = attentionNode(c.graph, t.node);
-    const maskInputs = node.src.slice(3).map((n) => evalMaskInput(n, inputs));
-    const r = tileClasses((node.arg as { mask: IExpr }).mask, maskInputs, {
-      B: dimEval(t.B, dims), Sq: dimEval(t.Sq, dims), Sk: dimEval(t.Sk, dims), bq: t.bq, bk: t.bk, dims,
-    });
-    const need = bufferNumel(plan.buffers[t.buf]!, dims);
-    if (r.classes.length !== need) throw new Error(`internal error: tile map of ${t.kernel} has ${r.classes.length} entries, expected ${need}`);
-    put(t.buf, asBytes(r.classes));
-    tileCounts.push({ kernel: t.kernel, ...r.counts });
+  for (const t of await computeTileMaps(plan, c.graph, inputs, dims)) {
+    put(t.buf, asBytes(t.classes));
+    tileCounts.push({ kernel: t.kernel, ...t.counts });
   }
   const dv = Array.from(dimVals);
   const launches = c.kernels.map((k) => ({ kernel: k.name, grid: k.grid(dv), block: k.block }));
@@ -212,21 +204,3 @@ export async function runCudaEntryOnGpu(c: CompiledCudaEntry, _program: Program,
   }
 }
 
-function attentionNode(g: Graph, id: number): Node {
-  const seen = new Set<number>();
-  const stack = g.outputs.map((o) => o.node);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.id === id) return n;
-    if (seen.has(n.id)) continue;
-    seen.add(n.id);
-    stack.push(...n.src);
-  }
-  throw new Error(`internal error: attention node ${id} is not in the graph`);
-}
-
-/** Mask inputs must be graph inputs (per-position metadata) for host-side tile classification. */
-function evalMaskInput(n: Node, inputs: ReadonlyMap<string, HostTensor>): HostTensor {
-  if (n.op === 'input') return inputs.get((n.arg as { name: string }).name)!;
-  throw new Error(`block-sparse attention needs mask arguments that are entry inputs; '${n.op}' is computed (use the dense schedule)`);
-}

@@ -12,7 +12,7 @@ import { runGraphPipeline } from '../../ir/pipeline.js';
 import { bindDims } from '../bind.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from '../weights.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
-import { loadTileClassifier, tileClasses } from '../tiles.js';
+import { computeTileMaps } from '../tiles.js';
 import type { GpuContext } from './device.js';
 import { GpuExecutor, type KernelTiming } from './executor.js';
 
@@ -78,17 +78,9 @@ export async function runEntry(ctx: GpuContext, c: CompiledEntry, program: Progr
       ex.write(slotId(mem.slotOf[p.buf]!), toBytes(w, plan.buffers[p.buf]!.dtype));
     }
     const tileCounts: RunOutput['tileCounts'][number][] = [];
-    if (plan.tileMaps.length) await loadTileClassifier();
-    for (const t of plan.tileMaps) {
-      const node = attentionNode(c.graph, t.node);
-      const maskInputs = node.src.slice(3).map((n) => evalMaskInput(n, inputs));
-      const r = tileClasses((node.arg as { mask: IExpr }).mask, maskInputs, {
-        B: dimEval(t.B, dims), Sq: dimEval(t.Sq, dims), Sk: dimEval(t.Sk, dims), bq: t.bq, bk: t.bk, dims,
-      });
-      const need = bufferNumel(plan.buffers[t.buf]!, dims);
-      if (r.classes.length !== need) throw new Error(`internal error: tile map of ${t.kernel} has ${r.classes.length} entries, expected ${need}`);
-      ex.write(slotId(mem.slotOf[t.buf]!), r.classes);
-      tileCounts.push({ kernel: t.kernel, ...r.counts });
+    for (const t of await computeTileMaps(plan, c.graph, inputs, dims)) {
+      ex.write(slotId(mem.slotOf[t.buf]!), t.classes);
+      tileCounts.push({ kernel: t.kernel, ...t.counts });
     }
     const dispatches = c.kernels.map((k, i) => ({
       label: k.name, kind: plan.kernels[i]!.opKind, code: k.code, entryPoint: 'main',
@@ -112,21 +104,3 @@ export async function runEntry(ctx: GpuContext, c: CompiledEntry, program: Progr
   }
 }
 
-function attentionNode(g: Graph, id: number): Node {
-  const seen = new Set<number>();
-  const stack = g.outputs.map((o) => o.node);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.id === id) return n;
-    if (seen.has(n.id)) continue;
-    seen.add(n.id);
-    stack.push(...n.src);
-  }
-  throw new Error(`internal error: attention node ${id} is not in the graph`);
-}
-
-/** Mask inputs must be graph inputs (per-position metadata) for host-side tile classification. */
-function evalMaskInput(n: Node, inputs: ReadonlyMap<string, HostTensor>): HostTensor {
-  if (n.op === 'input') return inputs.get((n.arg as { name: string }).name)!;
-  throw new Error(`block-sparse attention needs mask arguments that are entry inputs; '${n.op}' is computed (use the dense schedule)`);
-}
