@@ -6,9 +6,9 @@
 import { dimEval } from '../src/core/dim.js';
 import { hostTensor, type HostTensor } from '../src/core/tensor.js';
 import { renderWgsl, type RenderedKernel } from '../src/codegen-wgsl/wgsl.js';
-import type { Graph, IExpr, Node } from '../src/ir/graph.js';
+import type { Graph } from '../src/ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../src/ir/kernel.js';
-import { loadTileClassifier, tileClasses } from '../src/runtime/tiles.js';
+import { computeTileMaps } from '../src/runtime/tiles.js';
 import type { GpuContext } from '../src/runtime/webgpu/device.js';
 import { GpuExecutor, type Dispatch } from '../src/runtime/webgpu/executor.js';
 
@@ -63,20 +63,10 @@ export class PlanRunner {
     checkFits(plan, this.dims, this.ctx);
     this.plan = plan;
     this.kernels = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
-    if (plan.tileMaps.length) await loadTileClassifier();
-    for (const t of plan.tileMaps) {
-      const node = findNode(this.graph, t.node);
-      const maskInputs = node.src.slice(3).map((n) => {
-        if (n.op !== 'input') throw new Error(`block-sparse attention needs mask arguments that are entry inputs; '${n.op}' is computed`);
-        return this.inputs.get((n.arg as { name: string }).name)!;
-      });
-      const r = tileClasses((node.arg as { mask: IExpr }).mask, maskInputs, {
-        B: dimEval(t.B, this.dims), Sq: dimEval(t.Sq, this.dims), Sk: dimEval(t.Sk, this.dims), bq: t.bq, bk: t.bk, dims: { ...this.dims },
-      });
-      if (r.classes.length !== bufferNumel(plan.buffers[t.buf]!, this.dims)) throw new Error(`internal error: tile map of ${t.kernel} has the wrong size`);
-      this.ex.alloc(`b${t.buf}`, Math.max(4, r.classes.length * 4));
-      this.ex.write(`b${t.buf}`, r.classes);
-      this.tileCounts.set(t.buf, r.counts);
+    for (const t of await computeTileMaps(plan, this.graph, this.inputs, { ...this.dims })) {
+      this.ex.alloc(`b${t.buf}`, Math.max(4, t.classes.length * 4));
+      this.ex.write(`b${t.buf}`, t.classes);
+      this.tileCounts.set(t.buf, t.counts);
     }
   }
 
@@ -140,17 +130,4 @@ export class PlanRunner {
 function toBytes(t: HostTensor, dtype: string): ArrayBufferView {
   if (dtype === 'f32') return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
   return t.data instanceof Int32Array ? t.data : Int32Array.from(t.data, (x) => Math.trunc(x));
-}
-
-function findNode(g: Graph, id: number): Node {
-  const seen = new Set<number>();
-  const stack = g.outputs.map((o) => o.node);
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.id === id) return n;
-    if (seen.has(n.id)) continue;
-    seen.add(n.id);
-    stack.push(...n.src);
-  }
-  throw new Error(`internal error: node ${id} is not in the graph`);
 }

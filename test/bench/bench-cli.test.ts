@@ -59,7 +59,7 @@ describe('bench cases: reference checks', () => {
     expect(c.meta['images']).toBe(2);
     expect(c.check(full)).toMatchObject({ correct: true, maxErr: 0 });
     const bad = Float32Array.from(full.data);
-    bad[5 * 8 + 3] += 0.01;
+    bad[5 * 8 + 3] = bad[5 * 8 + 3]! + 0.01;
     expect(c.check(hostTensor('f32', full.shape, bad)).correct).toBe(false);
   });
 
