@@ -14,6 +14,7 @@ import {
   delinearize, dimExpr, kbin, kconst, kvar, walkK,
   type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel,
 } from '../ir/kernel.js';
+import { evalSize, sizeText } from '../ir/kernel.js';
 
 const F32_MAX = 3.4028234663852886e38;
 /** Divisors that need no zero guard: positive integer literals. */
@@ -132,26 +133,8 @@ const MAX_GRID_YZ = 65535;
 /** Map kernels stride over the output beyond this many blocks (enough to fill any current GPU several times). */
 export const MAP_MAX_BLOCKS = 8192;
 
-function evalK(e: KExpr, dims: readonly number[]): number {
-  switch (e.k) {
-    case 'const': return e.v;
-    case 'sym': return dims[e.i] ?? 0;
-    case 'bin': {
-      const a = evalK(e.a, dims), b = evalK(e.b, dims);
-      switch (e.op) { case 'add': return a + b; case 'sub': return a - b; case 'mul': return a * b; case 'div': return b ? Math.trunc(a / b) : 0; default: break; }
-    }
-  }
-  throw new Error('internal error: launch size is not an expression of sizes');
-}
-
-function textK(e: KExpr, symbols: readonly string[]): string {
-  switch (e.k) {
-    case 'const': return String(e.v);
-    case 'sym': return symbols[e.i] ?? '?';
-    case 'bin': return `(${textK(e.a, symbols)} ${e.op === 'add' ? '+' : e.op === 'sub' ? '-' : e.op === 'mul' ? '*' : '/'} ${textK(e.b, symbols)})`;
-    default: return '?';
-  }
-}
+const evalK = evalSize;
+const textK = sizeText;
 
 /** Names of the variables an expression mentions. */
 function varsOf(...es: (KExpr | null)[]): Set<string> {

@@ -6,6 +6,7 @@
 import type { DType } from '../core/dtype.js';
 import { ExprPrinter, type TargetTable } from '../ir/kernel-emit.js';
 import { kconst, kvar, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel } from '../ir/kernel.js';
+import { evalSize, sizeText } from '../ir/kernel.js';
 import { delinearize, dimExpr, kbin } from '../ir/kernel.js';
 
 const F32_MAX = 3.4028234663852886e38;
@@ -81,26 +82,8 @@ export function grid2d(n: number): [number, number, number] {
   return [Math.ceil(n / y), y, 1];
 }
 
-function evalK(e: KExpr, dims: readonly number[]): number {
-  switch (e.k) {
-    case 'const': return e.v;
-    case 'sym': return dims[e.i] ?? 0;
-    case 'bin': {
-      const a = evalK(e.a, dims), b = evalK(e.b, dims);
-      switch (e.op) { case 'add': return a + b; case 'sub': return a - b; case 'mul': return a * b; case 'div': return b ? Math.trunc(a / b) : 0; default: break; }
-    }
-  }
-  throw new Error('internal error: dispatch size is not an expression of sizes');
-}
-
-function textK(e: KExpr, symbols: readonly string[]): string {
-  switch (e.k) {
-    case 'const': return String(e.v);
-    case 'sym': return symbols[e.i] ?? '?';
-    case 'bin': return `(${textK(e.a, symbols)} ${e.op === 'add' ? '+' : e.op === 'sub' ? '-' : e.op === 'mul' ? '*' : '/'} ${textK(e.b, symbols)})`;
-    default: return '?';
-  }
-}
+const evalK = evalSize;
+const textK = sizeText;
 
 class Module {
   readonly lines: string[] = [];

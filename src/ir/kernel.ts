@@ -216,3 +216,26 @@ export function walkK(e: KExpr, f: (x: KExpr) => void): void {
     case 'where': walkK(e.c, f); walkK(e.a, f); walkK(e.b, f); break;
   }
 }
+
+/** The value of a size expression (consts, dims, + - * /) once dims are bound: for launch grids. */
+export function evalSize(e: KExpr, dims: readonly number[]): number {
+  switch (e.k) {
+    case 'const': return e.v;
+    case 'sym': return dims[e.i] ?? 0;
+    case 'bin': {
+      const a = evalSize(e.a, dims), b = evalSize(e.b, dims);
+      switch (e.op) { case 'add': return a + b; case 'sub': return a - b; case 'mul': return a * b; case 'div': return b ? Math.trunc(a / b) : 0; default: break; }
+    }
+  }
+  throw new Error('internal error: launch size is not an expression of sizes');
+}
+
+/** A size expression as text over the symbols, for plan.json. */
+export function sizeText(e: KExpr, symbols: readonly string[]): string {
+  switch (e.k) {
+    case 'const': return String(e.v);
+    case 'sym': return symbols[e.i] ?? '?';
+    case 'bin': return `(${sizeText(e.a, symbols)} ${e.op === 'add' ? '+' : e.op === 'sub' ? '-' : e.op === 'mul' ? '*' : '/'} ${sizeText(e.b, symbols)})`;
+    default: return '?';
+  }
+}
