@@ -336,25 +336,26 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
   f.push(`  const int M = ${f.expr(M, '  ')};`);
   f.push(`  const int N = ${f.expr(N, '  ')};`);
   f.push(`  const int K = ${f.expr(K, '  ')};`);
-  f.push(`  const int m0 = ((int)blockIdx.y * ${wgY} + (int)threadIdx.y) * ${tm};`);
-  f.push(`  const int n0 = ((int)blockIdx.x * ${wgX} + (int)threadIdx.x) * ${tn};`);
+  // Thread (x, y) owns rows m0 + i*wgY and columns n0 + j*wgX: a warp's loads and stores of B and C coalesce.
+  f.push(`  const int m0 = (int)blockIdx.y * ${wgY * tm} + (int)threadIdx.y;`);
+  f.push(`  const int n0 = (int)blockIdx.x * ${wgX * tn} + (int)threadIdx.x;`);
   for (let i = 0; i < tm; i++) f.push(`  float ${Array.from({ length: tn }, (_, j) => `c${i}_${j} = 0.0f`).join(', ')};`);
   f.push('  for (int k = 0; k < K; k++) {');
   for (let i = 0; i < tm; i++) {
     f.push(`    float av${i};`, '    {');
-    if (usesM) f.push(`      const int m = min(m0 + ${i}, M - 1);`);
+    if (usesM) f.push(`      const int m = min(m0 + ${i * wgY}, M - 1);`);
     f.push(`      av${i} = ${f.expr(k.a, '      ')};`, '    }');
   }
   for (let j = 0; j < tn; j++) {
     f.push(`    float bv${j};`, '    {');
-    if (usesN) f.push(`      const int n = min(n0 + ${j}, N - 1);`);
+    if (usesN) f.push(`      const int n = min(n0 + ${j * wgX}, N - 1);`);
     f.push(`      bv${j} = ${f.expr(k.b, '      ')};`, '    }');
   }
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) f.push(`    c${i}_${j} = fmaf(av${i}, bv${j}, c${i}_${j});`);
   f.push('  }');
   const usesAcc = varsOf(k.epilogue).has('acc');
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
-    f.push('  {', `    const int m = m0 + ${i};`, `    const int n = n0 + ${j};`, '    if (m < M && n < N) {');
+    f.push('  {', `    const int m = m0 + ${i * wgY};`, `    const int n = n0 + ${j * wgX};`, '    if (m < M && n < N) {');
     if (usesAcc) f.push(`      const float acc = c${i}_${j};`);
     const [at, v] = f.exprs([k.at, k.epilogue], '      ');
     f.store(k.out, at!, v!, '      ');
@@ -597,8 +598,8 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
   f.push(`  const int K = ${f.expr(K, '  ')};`);
   f.push(`  const int bm0 = (int)blockIdx.y * ${BM};`);
   f.push(`  const int bn0 = (int)blockIdx.x * ${BN};`);
-  f.push(`  const int tm0 = (int)threadIdx.y * ${tm};`);
-  f.push(`  const int tn0 = (int)threadIdx.x * ${tn};`);
+  f.push('  const int tm0 = (int)threadIdx.y;');
+  f.push('  const int tn0 = (int)threadIdx.x;');
   f.push(`  const int lix = (int)(threadIdx.y * ${wgX} + threadIdx.x);`);
   for (let i = 0; i < tm; i++) f.push(`  float ${Array.from({ length: tn }, (_, j) => `c${i}_${j} = 0.0f`).join(', ')};`);
   f.push(`  for (int k0 = 0; k0 < K; k0 += ${tk}) {`);
@@ -615,15 +616,15 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
   f.push('    __syncthreads();');
   f.push('#pragma unroll');
   f.push(`    for (int kk = 0; kk < ${tk}; kk++) {`);
-  for (let i = 0; i < tm; i++) f.push(`      const float av${i} = ta[(tm0 + ${i}) * ${tk} + kk];`);
-  for (let j = 0; j < tn; j++) f.push(`      const float bv${j} = tb[kk * ${BN} + tn0 + ${j}];`);
+  for (let i = 0; i < tm; i++) f.push(`      const float av${i} = ta[(tm0 + ${i * wgY}) * ${tk} + kk];`);
+  for (let j = 0; j < tn; j++) f.push(`      const float bv${j} = tb[kk * ${BN} + tn0 + ${j * wgX}];`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) f.push(`      c${i}_${j} = fmaf(av${i}, bv${j}, c${i}_${j});`);
   f.push('    }');
   f.push('    __syncthreads();');
   f.push('  }');
   const usesAcc = varsOf(k.epilogue).has('acc');
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
-    f.push('  {', `    const int m = bm0 + tm0 + ${i};`, `    const int n = bn0 + tn0 + ${j};`, '    if (m < M && n < N) {');
+    f.push('  {', `    const int m = bm0 + tm0 + ${i * wgY};`, `    const int n = bn0 + tn0 + ${j * wgX};`, '    if (m < M && n < N) {');
     if (usesAcc) f.push(`      const float acc = c${i}_${j};`);
     const [at, v] = f.exprs([k.at, k.epilogue], '      ');
     f.store(k.out, at!, v!, '      ');

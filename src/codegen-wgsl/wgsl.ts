@@ -218,21 +218,23 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
   m.push(`  let M = ${m.expr(M, '  ')};`);
   m.push(`  let N = ${m.expr(N, '  ')};`);
   m.push(`  let K = ${m.expr(K, '  ')};`);
-  m.push(`  let m0 = (i32(wid.y) * ${wgY}i + i32(lid.y)) * ${tm}i;`);
-  m.push(`  let n0 = (i32(wid.x) * ${wgX}i + i32(lid.x)) * ${tn}i;`);
+  // Thread (x, y) owns rows m0 + i*wgY and columns n0 + j*wgX: neighbouring invocations touch neighbouring
+  // columns, so loads and stores of B and C are contiguous across a SIMD group (and coalesced on a GPU).
+  m.push(`  let m0 = i32(wid.y) * ${wgY * tm}i + i32(lid.y);`);
+  m.push(`  let n0 = i32(wid.x) * ${wgX * tn}i + i32(lid.x);`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) m.push(`  var c${i}_${j} = 0.0f;`);
   m.push(`  for (var k = 0i; k < K; k++) {`);
   for (let i = 0; i < tm; i++) {
     m.push(`    var av${i}: f32;`);
     m.push(`    {`);
-    m.push(`      let m = min(m0 + ${i}i, M - 1i);`);
+    m.push(`      let m = min(m0 + ${i * wgY}i, M - 1i);`);
     m.push(`      av${i} = ${m.expr(k.a, '      ')};`);
     m.push(`    }`);
   }
   for (let j = 0; j < tn; j++) {
     m.push(`    var bv${j}: f32;`);
     m.push(`    {`);
-    m.push(`      let n = min(n0 + ${j}i, N - 1i);`);
+    m.push(`      let n = min(n0 + ${j * wgX}i, N - 1i);`);
     m.push(`      bv${j} = ${m.expr(k.b, '      ')};`);
     m.push(`    }`);
   }
@@ -240,8 +242,8 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
   m.push(`  }`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
     m.push(`  {`);
-    m.push(`    let m = m0 + ${i}i;`);
-    m.push(`    let n = n0 + ${j}i;`);
+    m.push(`    let m = m0 + ${i * wgY}i;`);
+    m.push(`    let n = n0 + ${j * wgX}i;`);
     m.push(`    if (m < M && n < N) {`);
     m.push(`      let acc = c${i}_${j};`);
     const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ') as [string, string];
@@ -475,8 +477,8 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
   m.push(`  let K = ${m.expr(K, '  ')};`);
   m.push(`  let bm0 = i32(wid.y) * ${BM}i;`);
   m.push(`  let bn0 = i32(wid.x) * ${BN}i;`);
-  m.push(`  let tm0 = i32(lid.y) * ${tm}i;`);
-  m.push(`  let tn0 = i32(lid.x) * ${tn}i;`);
+  m.push(`  let tm0 = i32(lid.y);`);
+  m.push(`  let tn0 = i32(lid.x);`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) m.push(`  var c${i}_${j} = 0.0f;`);
   m.push(`  for (var k0 = 0i; k0 < K; k0 += ${tk}i) {`);
   m.push(`    for (var e = i32(lix); e < ${BM * tk}i; e += ${T}i) {`);
@@ -495,16 +497,16 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
   m.push(`    }`);
   m.push(`    workgroupBarrier();`);
   m.push(`    for (var kk = 0i; kk < ${tk}i; kk++) {`);
-  for (let i = 0; i < tm; i++) m.push(`      let av${i} = ta[(tm0 + ${i}i) * ${tk}i + kk];`);
-  for (let j = 0; j < tn; j++) m.push(`      let bv${j} = tb[kk * ${BN}i + tn0 + ${j}i];`);
+  for (let i = 0; i < tm; i++) m.push(`      let av${i} = ta[(tm0 + ${i * wgY}i) * ${tk}i + kk];`);
+  for (let j = 0; j < tn; j++) m.push(`      let bv${j} = tb[kk * ${BN}i + tn0 + ${j * wgX}i];`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) m.push(`      c${i}_${j} = fma(av${i}, bv${j}, c${i}_${j});`);
   m.push(`    }`);
   m.push(`    workgroupBarrier();`);
   m.push(`  }`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) {
     m.push(`  {`);
-    m.push(`    let m = bm0 + tm0 + ${i}i;`);
-    m.push(`    let n = bn0 + tn0 + ${j}i;`);
+    m.push(`    let m = bm0 + tm0 + ${i * wgY}i;`);
+    m.push(`    let n = bn0 + tn0 + ${j * wgX}i;`);
     m.push(`    if (m < M && n < N) {`);
     m.push(`      let acc = c${i}_${j};`);
     const [at, v] = m.printer.print([k.at, k.epilogue], m.lines, '      ') as [string, string];
