@@ -271,6 +271,7 @@ function renderMatmul(k: MatmulKernel, buffers: readonly KBuffer[], symbols: rea
  */
 function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
   if (k.schedule.splitk) return renderAttentionSplitK(k, buffers, symbols);
+  if (k.D <= 128 && k.Dv <= 128 && k.schedule.bk <= 32) return renderAttentionUnrolled(k, buffers, symbols);
   const m = new Module(buffers, symbols);
   const { bq, bk } = k.schedule;
   const D = k.D, Dv = k.Dv;
@@ -524,5 +525,99 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
       return [Math.max(1, x), Math.max(1, y), Math.max(1, z)];
     },
     dispatchText: `[ceil(${textK(N, symbols)} / ${BN}), ceil(${textK(M, symbols)} / ${BM}), ${textK(nb, symbols)}]`,
+  };
+}
+
+/**
+ * The flash kernel with the head dimension unrolled into scalars: the query row and the output accumulator
+ * live in registers instead of private arrays (which lavapipe keeps in scratch memory), and each key updates
+ * the online softmax directly. Same masks, tiles and results as the loop form above.
+ */
+function renderAttentionUnrolled(k: AttentionKernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
+  const m = new Module(buffers, symbols);
+  const { bq, bk } = k.schedule;
+  const D = k.D, Dv = k.Dv, W = Math.max(D, Dv);
+  const NEG = f32Literal(-F32_MAX);
+  const B = m.dim(k.B), Hq = m.dim(k.Hq), Hkv = m.dim(k.Hkv), Sq = m.dim(k.Sq), Sk = m.dim(k.Sk);
+  const header = [`var<workgroup> kt: array<f32, ${bk * D}>;`, `var<workgroup> vt: array<f32, ${bk * Dv}>;`];
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  m.push(`@compute @workgroup_size(${bq})`);
+  m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
+  m.push(`  let Hq = ${m.expr(Hq, '  ')};`);
+  m.push(`  let Hkv = ${m.expr(Hkv, '  ')};`);
+  m.push(`  let Sq = ${m.expr(Sq, '  ')};`);
+  m.push(`  let Sk = ${m.expr(Sk, '  ')};`);
+  m.push(`  let bh = i32(wid.y);`);
+  m.push(`  let b0 = bh / Hq;`);
+  m.push(`  let h = bh % Hq;`);
+  m.push(`  let hk = h / (Hq / Hkv);`);
+  m.push(`  let qt = i32(wid.x);`);
+  m.push(`  let q = qt * ${bq}i + i32(lix);`);
+  m.push(`  let qc = min(q, Sq - 1i);`);
+  m.push(`  let qbase = (bh * Sq + qc) * ${D}i;`);
+  for (const d of range(D)) m.push(`  let q${d} = ${m.ld(k.q, `qbase + ${d}i`)} * ${f32Literal(k.scale)};`);
+  for (const d of range(Dv)) m.push(`  var o${d} = 0.0f;`);
+  m.push(`  var mx = ${NEG};`);
+  m.push(`  var l = 0.0f;`);
+  m.push(`  let nkt = (Sk + ${bk - 1}i) / ${bk}i;`);
+  m.push(`  let nqt = (Sq + ${bq - 1}i) / ${bq}i;`);
+  m.push(`  let kvbase = (b0 * Hkv + hk) * Sk;`);
+  m.push(`  for (var t = 0i; t < nkt; t++) {`);
+  if (k.tiles !== null) {
+    m.push(`    let cls = buf${k.tiles}[(b0 * nqt + qt) * nkt + t];`);
+    m.push(`    if (cls == 0i) { continue; }`);
+  } else m.push(`    let cls = 2i;`);
+  m.push(`    for (var e = i32(lix); e < ${bk * W}i; e += ${bq}i) {`);
+  m.push(`      let j = e / ${W}i;`);
+  m.push(`      let d = e % ${W}i;`);
+  m.push(`      let kv = min(t * ${bk}i + j, Sk - 1i);`);
+  m.push(`      if (d < ${D}i) { kt[j * ${D}i + d] = ${m.ld(k.kbuf, `(kvbase + kv) * ${D}i + d`)}; }`);
+  m.push(`      if (d < ${Dv}i) { vt[j * ${Dv}i + d] = ${m.ld(k.v, `(kvbase + kv) * ${Dv}i + d`)}; }`);
+  m.push(`    }`);
+  m.push(`    workgroupBarrier();`);
+  // Keys one at a time with the online softmax update (no per-tile score array to keep).
+  m.push(`    for (var j = 0i; j < ${bk}i; j++) {`);
+  m.push(`      let kv = t * ${bk}i + j;`);
+  m.push(`      var ok = kv < Sk && q < Sq;`);
+  if (k.mask) {
+    m.push(`      if (ok && cls == 2i) {`);
+    m.push(`        let q = qc;`);
+    m.push(`        ok = ${m.expr(k.mask, '        ')};`);
+    m.push(`      }`);
+  }
+  m.push(`      if (ok) {`);
+  m.push(`        let kb = j * ${D}i;`);
+  m.push(`        var dot = 0.0f;`);
+  for (const d of range(D)) m.push(`        dot = fma(q${d}, kt[kb + ${d}i], dot);`);
+  // Rescale only when the running max moves: after the first keys of a row it rarely does.
+  m.push(`        if (dot > mx) {`);
+  m.push(`          let corr = exp(mx - dot);`);
+  m.push(`          l = l * corr;`);
+  for (const d of range(Dv)) m.push(`          o${d} = o${d} * corr;`);
+  m.push(`          mx = dot;`);
+  m.push(`        }`);
+  m.push(`        let p = exp(dot - mx);`);
+  m.push(`        l = l + p;`);
+  m.push(`        let vb = j * ${Dv}i;`);
+  for (const d of range(Dv)) m.push(`        o${d} = fma(p, vt[vb + ${d}i], o${d});`);
+  m.push(`      }`);
+  m.push(`    }`);
+  m.push(`    workgroupBarrier();`);
+  m.push(`  }`);
+  m.push(`  if (q < Sq) {`);
+  m.push(`    let inv = select(0.0f, 1.0f / l, l > 0.0f);`);
+  m.push(`    let obase = (bh * Sq + q) * ${Dv}i;`);
+  for (const d of range(Dv)) m.push(`    buf${k.out}[obase + ${d}i] = ${m.st(k.out, `o${d} * inv`)};`);
+  m.push(`  }`);
+  m.push(`}`);
+  const { code, bindings } = m.finish(k, header);
+  return {
+    name: k.name, code, bindings,
+    workgroups: (dims) => {
+      const x = Math.ceil(evalK(Sq, dims) / bq), y = evalK(B, dims) * evalK(Hq, dims);
+      if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds ${MAX_GROUPS} workgroups per dimension`);
+      return [Math.max(1, x), Math.max(1, y), 1];
+    },
+    dispatchText: `[ceil(${textK(Sq, symbols)} / ${bq}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
   };
 }
