@@ -32,6 +32,8 @@ export interface LowerOptions {
 export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false };
 export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
 const ROW_WG = 64;
+/** maxComputeWorkgroupStorageSize guaranteed by WebGPU (and well under CUDA's 48 KiB static limit). */
+export const WORKGROUP_BYTES = 16384;
 const MAP = { wg: 64, perThread: 1 };
 const NEG_BIG = -3.0e38;
 
@@ -430,7 +432,10 @@ class Lowering {
     const qb = this.contiguous(q), kb = this.contiguous(k), vb = this.contiguous(v);
     // A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead.
     const sqc = dimAsConst(Sq);
-    const sched = this.opts.attentionSchedule ?? (sqc !== undefined && sqc <= 4 ? { ...DEFAULT_ATTENTION, bq: 1, splitk: 32 } : DEFAULT_ATTENTION);
+    let sched = this.opts.attentionSchedule ?? (sqc !== undefined && sqc <= 4 ? { ...DEFAULT_ATTENTION, bq: 1, splitk: 32 } : DEFAULT_ATTENTION);
+    // K and V tiles must fit the workgroup memory every WebGPU device has (16 KiB): shrink the key tile for
+    // large head dims rather than emit a kernel that some device rejects.
+    while (!sched.splitk && sched.bk > 1 && sched.bk * (D + Dv) * 4 > WORKGROUP_BYTES) sched = { ...sched, bk: sched.bk / 2 };
     const mask = this.maskExpr(n, kvar('b0'), kvar('q'), kvar('kv'));
     const maskName = (n.arg as { maskName: string }).maskName;
     let tiles: number | null = null;
