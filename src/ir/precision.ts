@@ -5,7 +5,7 @@
  * Requires: a Graph. Guarantees: the same graph with f16 in place of f32 everywhere but at the inputs.
  */
 import { Builder } from './builder.js';
-import { topoSort, type Graph, type Node, type Program } from './graph.js';
+import { topoSort, type Graph, type IExpr, type Node, type Program } from './graph.js';
 
 export function toF16(g: Graph, b = new Builder()): Graph {
   const map = new Map<number, Node>();
@@ -17,6 +17,13 @@ export function toF16(g: Graph, b = new Builder()): Graph {
       const i = b.node('input', n.dtype, n.shape, [], n.arg);
       inputs.push(i as Node<'input'>);
       out = n.dtype === 'f32' ? b.cast(i, 'f16') : i;
+    } else if (n.op === 'compute' || n.op === 'attention') {
+      // Bodies keep computing in f32: a load from a source that became f16 is cast back up where it is read.
+      const srcs = n.op === 'attention' ? src.slice(3) : src;
+      const arg = n.arg as { body?: IExpr; mask?: IExpr | null };
+      const fix = (e: IExpr): IExpr => retypeLoads(e, srcs);
+      const newArg = n.op === 'compute' ? { ...arg, body: fix(arg.body!) } : { ...arg, mask: arg.mask ? fix(arg.mask) : null };
+      out = b.node(n.op, n.dtype === 'f32' ? 'f16' : n.dtype, n.shape, src, newArg as never);
     } else {
       out = b.node(n.op, n.dtype === 'f32' ? 'f16' : n.dtype, n.shape, src, n.arg as never);
     }
@@ -32,4 +39,18 @@ export function toF16(g: Graph, b = new Builder()): Graph {
 export function programToF16(p: Program): Program {
   const b = new Builder();
   return { ...p, params: p.params.map((x) => ({ ...x, dtype: x.dtype === 'f32' ? 'f16' : x.dtype })), entries: p.entries.map((g) => toF16(g, b)) };
+}
+
+function retypeLoads(e: IExpr, srcs: readonly Node[]): IExpr {
+  switch (e.k) {
+    case 'load': {
+      const idx = e.idx.map((x) => retypeLoads(x, srcs));
+      const st = srcs[e.src]!.dtype;
+      return st === e.dtype ? { ...e, idx } : { k: 'cast', a: { k: 'load', src: e.src, idx, dtype: st }, dtype: e.dtype };
+    }
+    case 'un': case 'cast': return { ...e, a: retypeLoads(e.a, srcs) } as IExpr;
+    case 'bin': return { ...e, a: retypeLoads(e.a, srcs), b: retypeLoads(e.b, srcs) };
+    case 'where': return { ...e, c: retypeLoads(e.c, srcs), a: retypeLoads(e.a, srcs), b: retypeLoads(e.b, srcs) };
+    default: return e;
+  }
 }
