@@ -142,7 +142,7 @@ function layout(l: LayoutDraw): Layout {
 const paddedQueries: IExpr = boolOp('and', transfusionMask, boolOp('lt', ix(1), loadI(0, ix(0))));
 
 describe('attention with random Transfusion layouts', () => {
-  it('fused (sparse and dense, head dims 64 and 128) equals the interpreter; fully masked rows are zeros', async () => {
+  it('fused (sparse and dense, head dims 64 and 128) equals the interpreter; fully masked rows are zeros', { timeout: 600_000 }, async () => {
     const arb = fc.record({
       layout: layoutArb, D: fc.constantFrom(64, 128), sparse: fc.boolean(), padQ: fc.boolean(),
       tile: fc.constantFrom([16, 16], [8, 16], [16, 8]), seed: fc.integer({ min: 1, max: 1e6 }),
