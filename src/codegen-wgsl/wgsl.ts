@@ -275,18 +275,10 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   const m = new Module(buffers, symbols);
   const { bq, bk } = k.schedule;
   const D = k.D, Dv = k.Dv;
-  const B = m.dim(k.B), Hq = m.dim(k.Hq), Hkv = m.dim(k.Hkv), Sq = m.dim(k.Sq), Sk = m.dim(k.Sk);
   const header = [`var<workgroup> kt: array<f32, ${bk * D}>;`, `var<workgroup> vt: array<f32, ${bk * Dv}>;`];
   m.push(`@compute @workgroup_size(${bq})`);
   m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
-  m.push(`  let Hq = ${m.expr(Hq, '  ')};`);
-  m.push(`  let Hkv = ${m.expr(Hkv, '  ')};`);
-  m.push(`  let Sq = ${m.expr(Sq, '  ')};`);
-  m.push(`  let Sk = ${m.expr(Sk, '  ')};`);
-  m.push(`  let bh = i32(wid.y);`);
-  m.push(`  let b0 = bh / Hq;`);
-  m.push(`  let h = bh % Hq;`);
-  m.push(`  let hk = h / (Hq / Hkv);`);
+  attentionHead(m, k);
   m.push(`  let qt = i32(wid.x);`);
   m.push(`  let q = qt * ${bq}i + i32(lix);`);
   m.push(`  let qc = min(q, Sq - 1i);`);
@@ -359,12 +351,7 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   const { code, bindings } = m.finish(k, header);
   return {
     name: k.name, code, bindings,
-    workgroups: (dims) => {
-      const x = Math.ceil(evalK(Sq, dims) / bq), y = evalK(B, dims) * evalK(Hq, dims);
-      if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds ${MAX_GROUPS} workgroups per dimension`);
-      return [Math.max(1, x), Math.max(1, y), 1];
-    },
-    dispatchText: `[ceil(${textK(Sq, symbols)} / ${bq}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
+    ...attentionGrid(k, symbols, bq),
   };
 }
 
@@ -379,18 +366,10 @@ function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], 
   const W = k.schedule.splitk!;
   const D = k.D, Dv = k.Dv;
   const NEG = f32Literal(-F32_MAX);
-  const B = m.dim(k.B), Hq = m.dim(k.Hq), Hkv = m.dim(k.Hkv), Sq = m.dim(k.Sq), Sk = m.dim(k.Sk);
   const header = [`var<workgroup> pm: array<f32, ${W}>;`, `var<workgroup> pl: array<f32, ${W}>;`, `var<workgroup> po: array<f32, ${W * Dv}>;`];
   m.push(`@compute @workgroup_size(${W})`);
   m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
-  m.push(`  let Hq = ${m.expr(Hq, '  ')};`);
-  m.push(`  let Hkv = ${m.expr(Hkv, '  ')};`);
-  m.push(`  let Sq = ${m.expr(Sq, '  ')};`);
-  m.push(`  let Sk = ${m.expr(Sk, '  ')};`);
-  m.push(`  let bh = i32(wid.y);`);
-  m.push(`  let b0 = bh / Hq;`);
-  m.push(`  let h = bh % Hq;`);
-  m.push(`  let hk = h / (Hq / Hkv);`);
+  attentionHead(m, k);
   m.push(`  let q = i32(wid.x);`);
   m.push(`  let qt = q / ${bq}i;`);
   m.push(`  let qbase = (bh * Sq + q) * ${D}i;`);
@@ -447,12 +426,7 @@ function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], 
   const { code, bindings } = m.finish(k, header);
   return {
     name: k.name, code, bindings,
-    workgroups: (dims) => {
-      const x = evalK(Sq, dims), y = evalK(B, dims) * evalK(Hq, dims);
-      if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds ${MAX_GROUPS} workgroups per dimension`);
-      return [Math.max(1, x), Math.max(1, y), 1];
-    },
-    dispatchText: `[${textK(Sq, symbols)}, ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
+    ...attentionGrid(k, symbols, 1),
   };
 }
 
@@ -538,19 +512,11 @@ function renderAttentionUnrolled(k: AttentionKernel, buffers: readonly KBuffer[]
   const { bq, bk } = k.schedule;
   const D = k.D, Dv = k.Dv, W = Math.max(D, Dv);
   const NEG = f32Literal(-F32_MAX);
-  const B = m.dim(k.B), Hq = m.dim(k.Hq), Hkv = m.dim(k.Hkv), Sq = m.dim(k.Sq), Sk = m.dim(k.Sk);
   const header = [`var<workgroup> kt: array<f32, ${bk * D}>;`, `var<workgroup> vt: array<f32, ${bk * Dv}>;`];
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   m.push(`@compute @workgroup_size(${bq})`);
   m.push(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {`);
-  m.push(`  let Hq = ${m.expr(Hq, '  ')};`);
-  m.push(`  let Hkv = ${m.expr(Hkv, '  ')};`);
-  m.push(`  let Sq = ${m.expr(Sq, '  ')};`);
-  m.push(`  let Sk = ${m.expr(Sk, '  ')};`);
-  m.push(`  let bh = i32(wid.y);`);
-  m.push(`  let b0 = bh / Hq;`);
-  m.push(`  let h = bh % Hq;`);
-  m.push(`  let hk = h / (Hq / Hkv);`);
+  attentionHead(m, k);
   m.push(`  let qt = i32(wid.x);`);
   m.push(`  let q = qt * ${bq}i + i32(lix);`);
   m.push(`  let qc = min(q, Sq - 1i);`);
@@ -613,11 +579,31 @@ function renderAttentionUnrolled(k: AttentionKernel, buffers: readonly KBuffer[]
   const { code, bindings } = m.finish(k, header);
   return {
     name: k.name, code, bindings,
+    ...attentionGrid(k, symbols, bq),
+  };
+}
+
+/** Sizes and the (batch, head) decomposition every attention template starts with. */
+function attentionHead(m: Module, k: AttentionKernel): void {
+  m.push(`  let Hq = ${m.expr(m.dim(k.Hq), '  ')};`);
+  m.push(`  let Hkv = ${m.expr(m.dim(k.Hkv), '  ')};`);
+  m.push(`  let Sq = ${m.expr(m.dim(k.Sq), '  ')};`);
+  m.push(`  let Sk = ${m.expr(m.dim(k.Sk), '  ')};`);
+  m.push(`  let bh = i32(wid.y);`);
+  m.push(`  let b0 = bh / Hq;`);
+  m.push(`  let h = bh % Hq;`);
+  m.push(`  let hk = h / (Hq / Hkv);`);
+}
+
+/** One workgroup per (query tile of `rows`, batch * head). */
+function attentionGrid(k: AttentionKernel, symbols: readonly string[], rows: number): Pick<RenderedKernel, 'workgroups' | 'dispatchText'> {
+  const B = dimExpr(k.B, symbols), Hq = dimExpr(k.Hq, symbols), Sq = dimExpr(k.Sq, symbols);
+  return {
     workgroups: (dims) => {
-      const x = Math.ceil(evalK(Sq, dims) / bq), y = evalK(B, dims) * evalK(Hq, dims);
+      const x = Math.ceil(evalK(Sq, dims) / rows), y = evalK(B, dims) * evalK(Hq, dims);
       if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`${k.name}: attention grid ${x} x ${y} exceeds ${MAX_GROUPS} workgroups per dimension`);
       return [Math.max(1, x), Math.max(1, y), 1];
     },
-    dispatchText: `[ceil(${textK(Sq, symbols)} / ${bq}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
+    dispatchText: rows === 1 ? `[${textK(Sq, symbols)}, ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]` : `[ceil(${textK(Sq, symbols)} / ${rows}), ${textK(B, symbols)} * ${textK(Hq, symbols)}, 1]`,
   };
 }

@@ -77,3 +77,21 @@ describe('matmul schedules (WebGPU vs interpreter)', () => {
     }
   });
 });
+
+describe('attention head dims beyond the unrolled kernel (WebGPU vs interpreter)', () => {
+  it('head dim 192 with a value dim of 96 takes the loop form, with a key tile shrunk to fit, and matches', async () => {
+    const B = 1, H = 2, S = 37, D = 192, Dv = 96;
+    const b = new Builder();
+    const q = b.input('q', 'f32', sh(B, H, S, D)), k = b.input('k', 'f32', sh(B, H, S, D)), v = b.input('v', 'f32', sh(B, H, S, Dv));
+    const causal: IExpr = boolOp('le', ix(2), ix(1));
+    const p = programOf({ o: b.attention(q, k, v, [], causal, 'causal', 1 / Math.sqrt(D)) });
+    const plan = lowerGraph(p.entries[0]!, p.symbols);
+    const att = plan.kernels.find((x) => x.kind === 'attention');
+    // 16 KiB of workgroup memory holds 8 keys of K and V at these widths, not the default 16.
+    expect(att?.kind === 'attention' && att.schedule.bk).toBe(8);
+    const inp = new Map([['q', randTensor('f32', [B, H, S, D], 4)], ['k', randTensor('f32', [B, H, S, D], 5)], ['v', randTensor('f32', [B, H, S, Dv], 6)]]);
+    const r = await runBoth(p, inp);
+    const o = r.outputs.get('o')!;
+    expect(o.maxErr).toBeLessThanOrEqual(1e-4 * Math.max(1, o.maxRef));
+  });
+});
