@@ -389,28 +389,12 @@ function renderAttention(k: AttentionKernel, buffers: readonly KBuffer[], symbol
   const NEG = f32Literal(-F32_MAX);
   const maskVars = varsOf(k.mask);
   const shared = [`__shared__ float kt[${bk * D}];`, `__shared__ float vt[${bk * Dv}];`];
-  f.push(`  const int Hq = ${f.expr(Hq, '  ')};`);
-  f.push(`  const int Hkv = ${f.expr(Hkv, '  ')};`);
-  f.push(`  const int Sq = ${f.expr(Sq, '  ')};`);
-  f.push(`  const int Sk = ${f.expr(Sk, '  ')};`);
-  f.push('  const int bh = (int)blockIdx.y;');
-  f.push(`  const int b0 = ${div('bh', 'Hq')};`);
-  f.push(`  const int hk = ${div('(bh - b0 * Hq)', div('Hq', 'Hkv'))};`);
+  attentionHead(f, k);
   f.push('  const int qt = (int)blockIdx.x;');
   f.push(`  const int qi = qt * ${bq} + (int)threadIdx.x;`);
   f.push('  const int qc = max(min(qi, Sq - 1), 0);');
   f.push(`  const int qbase = (bh * Sq + qc) * ${D};`);
-  f.push(`  float qr[${D}];`);
-  f.push('#pragma unroll');
-  f.push(`  for (int d = 0; d < ${D}; d++) qr[d] = ${loadText(buffers, k.q, 'qbase + d')} * ${f32Literal(k.scale)};`);
-  f.push(`  float o[${Dv}];`);
-  f.push('#pragma unroll');
-  f.push(`  for (int d = 0; d < ${Dv}; d++) o[d] = 0.0f;`);
-  f.push(`  float mx = ${NEG};`);
-  f.push('  float l = 0.0f;');
-  f.push(`  const int nkt = (Sk + ${bk - 1}) / ${bk};`);
-  if (k.tiles !== null) f.push(`  const int nqt = (Sq + ${bq - 1}) / ${bq};`);
-  f.push('  const int kvbase = (b0 * Hkv + hk) * Sk;');
+  attentionState(f, k, buffers);
   f.push('  for (int t = 0; t < nkt; t++) {');
   const testMask = k.mask !== null;
   if (k.tiles !== null) {
@@ -505,26 +489,10 @@ function renderAttentionSplitK(k: AttentionKernel, buffers: readonly KBuffer[], 
   const NEG = f32Literal(-F32_MAX);
   const maskVars = varsOf(k.mask);
   const shared = [`__shared__ float pm[${W}];`, `__shared__ float pl[${W}];`, `__shared__ float po[${W * Dv}];`];
-  f.push(`  const int Hq = ${f.expr(Hq, '  ')};`);
-  f.push(`  const int Hkv = ${f.expr(Hkv, '  ')};`);
-  f.push(`  const int Sq = ${f.expr(Sq, '  ')};`);
-  f.push(`  const int Sk = ${f.expr(Sk, '  ')};`);
-  f.push('  const int bh = (int)blockIdx.y;');
-  f.push(`  const int b0 = ${div('bh', 'Hq')};`);
-  f.push(`  const int hk = ${div('(bh - b0 * Hq)', div('Hq', 'Hkv'))};`);
+  attentionHead(f, k);
   f.push('  const int qi = (int)blockIdx.x;');
   f.push(`  const int qbase = (bh * Sq + qi) * ${D};`);
-  f.push(`  float qr[${D}];`);
-  f.push('#pragma unroll');
-  f.push(`  for (int d = 0; d < ${D}; d++) qr[d] = ${loadText(buffers, k.q, 'qbase + d')} * ${f32Literal(k.scale)};`);
-  f.push(`  float o[${Dv}];`);
-  f.push('#pragma unroll');
-  f.push(`  for (int d = 0; d < ${Dv}; d++) o[d] = 0.0f;`);
-  f.push(`  float mx = ${NEG};`);
-  f.push('  float l = 0.0f;');
-  f.push(`  const int nkt = (Sk + ${bk - 1}) / ${bk};`);
-  if (k.tiles !== null) f.push(`  const int nqt = (Sq + ${bq - 1}) / ${bq};`);
-  f.push('  const int kvbase = (b0 * Hkv + hk) * Sk;');
+  attentionState(f, k, buffers);
   f.push(`  for (int t = (int)threadIdx.x; t < nkt; t += ${W}) {`);
   if (k.tiles !== null) {
     f.push(`    const int cls = g${k.tiles}[(b0 * nqt + qi / ${bq}) * nkt + t];`);
@@ -640,4 +608,32 @@ function renderMatmulShared(k: MatmulKernel, buffers: readonly KBuffer[], symbol
     },
     dispatchText: `[ceil(${textK(N, symbols)} / ${BN}), ceil(${textK(M, symbols)} / ${BM}), ${textK(nb, symbols)}] x (${wgX}, ${wgY})`,
   };
+}
+
+/** Sizes and the (batch, head) decomposition every attention template starts with. */
+function attentionHead(f: Fn, k: AttentionKernel): void {
+  const div = (a: string, b: string) => CUDA.binary.div(a, b, 'i32');
+  f.push(`  const int Hq = ${f.expr(f.dim(k.Hq), '  ')};`);
+  f.push(`  const int Hkv = ${f.expr(f.dim(k.Hkv), '  ')};`);
+  f.push(`  const int Sq = ${f.expr(f.dim(k.Sq), '  ')};`);
+  f.push(`  const int Sk = ${f.expr(f.dim(k.Sk), '  ')};`);
+  f.push('  const int bh = (int)blockIdx.y;');
+  f.push(`  const int b0 = ${div('bh', 'Hq')};`);
+  f.push(`  const int hk = ${div('(bh - b0 * Hq)', div('Hq', 'Hkv'))};`);
+}
+
+/** The query row (scaled, from qbase), the online-softmax state and the key-tile bounds. */
+function attentionState(f: Fn, k: AttentionKernel, buffers: readonly KBuffer[]): void {
+  const { bq, bk } = k.schedule;
+  f.push(`  float qr[${k.D}];`);
+  f.push('#pragma unroll');
+  f.push(`  for (int d = 0; d < ${k.D}; d++) qr[d] = ${loadText(buffers, k.q, 'qbase + d')} * ${f32Literal(k.scale)};`);
+  f.push(`  float o[${k.Dv}];`);
+  f.push('#pragma unroll');
+  f.push(`  for (int d = 0; d < ${k.Dv}; d++) o[d] = 0.0f;`);
+  f.push(`  float mx = ${f32Literal(-F32_MAX)};`);
+  f.push('  float l = 0.0f;');
+  f.push(`  const int nkt = (Sk + ${bk - 1}) / ${bk};`);
+  if (k.tiles !== null) f.push(`  const int nqt = (Sq + ${bq - 1}) / ${bq};`);
+  f.push('  const int kvbase = (b0 * Hkv + hk) * Sk;');
 }
