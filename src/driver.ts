@@ -5,7 +5,8 @@ import { parse } from './dsl/parse.js';
 import { elaborate } from './ir/elaborate.js';
 import type { Program } from './ir/graph.js';
 
-export class UsageError extends Error {}
+import { TfxError, UsageError } from './errors.js';
+export { UsageError } from './errors.js';
 export class SpecError extends Error {
   constructor(readonly rendered: string, readonly diagnostics: readonly Diagnostic[]) { super(rendered); }
 }
@@ -15,8 +16,8 @@ export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 export function readSpec(file: string): string {
   let size: number;
   try { size = statSync(file).size; } catch { throw new UsageError(`cannot read '${file}': no such file`); }
-  if (size > MAX_SPEC_BYTES) throw new UsageError(`'${file}' is ${size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
-  try { return readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
+  if (size > MAX_SPEC_BYTES) throw new TfxError('TFX7001', `'${file}' is ${size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
+  try { return readFileSync(file, 'utf8'); } catch (e) { throw new TfxError('TFX8001', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
 }
 
 export interface Compiled { readonly program: Program; readonly presets: readonly string[]; readonly source: string }

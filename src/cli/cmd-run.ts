@@ -9,11 +9,15 @@ import { bindDims } from '../runtime/bind.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
 import { WeightsError, checkParams } from '../runtime/weights.js';
 import { need, oneFile, str, type Args } from './main.js';
+import { TfxError, type UserCode } from '../errors.js';
 
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
 const log = (s: string) => process.stderr.write(s + '\n');
 
-export class RunError extends Error { override name = 'RunError'; }
+export class RunError extends TfxError {
+  override name = 'RunError';
+  constructor(message: string, code: UserCode = 'TFX5001') { super(code, message); }
+}
 
 /** Inputs must have the kind of dtype the entry declares (ints for ints, floats for floats). */
 export function checkInputs(g: Graph, inputs: ReadonlyMap<string, HostTensor>, file: string): void {
@@ -29,7 +33,7 @@ export function checkInputs(g: Graph, inputs: ReadonlyMap<string, HostTensor>, f
 export function loadWeights(program: Program, path: string): Map<string, HostTensor> {
   const w = loadSafetensors(path);
   const problems = checkParams(program.params, w);
-  if (problems.length) throw new WeightsError(`${path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''}`);
+  if (problems.length) throw new WeightsError(`${path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''}`, 'TFX4002');
   return w;
 }
 

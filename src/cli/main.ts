@@ -1,9 +1,11 @@
 /**
  * The `tfx` command line. Each command declares its flags; misuse prints one line plus usage and exits 2,
- * spec errors print diagnostics and exit 1, and nothing reaches the user as a stack trace.
+ * spec errors print diagnostics and user errors print `error TFXnnnn: ...` (src/errors.ts), both exit 1; anything
+ * else is an internal error (exit 70). Nothing reaches the user as a stack trace unless TFX_DEBUG=1.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SpecError, UsageError } from '../driver.js';
+import { SpecError } from '../driver.js';
+import { EXIT, UsageError, formatUserError } from '../errors.js';
 
 type Flags = NonNullable<ParseArgsConfig['options']>;
 export type Args = { positionals: string[]; values: Record<string, string | boolean | undefined> };
@@ -59,18 +61,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await cmd.run(args);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tfx ${name}: ${e.message}\nusage: ${cmd.usage}\n`); return 2; }
-    if (e instanceof SpecError) { process.stderr.write(e.rendered + '\n'); return 1; }
-    const known = e as { name?: string; message?: string };
-    if (known && typeof known.message === 'string' && /Error$/.test(known.name ?? '') && known.name !== 'Error' && known.name !== 'TypeError' && known.name !== 'RangeError') {
-      // Typed errors of our own (WeightsError, GpuUnavailableError, CudaUnavailableError, ...) carry user-facing messages.
-      process.stderr.write(`tfx ${name}: ${known.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`tfx ${name}: internal error: ${(e as Error)?.message ?? String(e)}\n(this is a tfx bug; please report it with the command that triggered it)\n`);
-    if (process.env.TFX_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
-    return 70;
+    if (e instanceof UsageError) { process.stderr.write(`tfx ${name}: ${e.message}\nusage: ${cmd.usage}\n`); return EXIT.misuse; }
+    if (e instanceof SpecError) { process.stderr.write(e.rendered + '\n'); return EXIT.user; }
+    const user = formatUserError(e);
+    if (user !== undefined) { process.stderr.write(`tfx ${name}: ${user}\n`); return EXIT.user; }
+    return internalError(name, e);
   }
+}
+
+/** Anything that is not a user error or misuse is a tfx bug: say so, exit 70, the stack only under TFX_DEBUG=1. */
+export function internalError(name: string, e: unknown): number {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/^internal error: /, '').split('\n')[0];
+  process.stderr.write(`tfx ${name}: internal error: ${msg}\n(this is a tfx bug; please report it with the command that triggered it; TFX_DEBUG=1 shows the stack)\n`);
+  if (process.env.TFX_DEBUG === '1') process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  return EXIT.internal;
 }
 
 /** Shared helpers for commands. */

@@ -1,8 +1,12 @@
 /** Binding symbolic dims (B, S, N) from the shapes of the tensors a user passes, with clear errors. */
 import { dimAsConst, dimEval, shapeStr, type Shape } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
+import { TfxError, type UserCode } from '../errors.js';
 
-export class BindError extends Error { override name = 'BindError'; }
+export class BindError extends TfxError {
+  override name = 'BindError';
+  constructor(message: string, code: UserCode = 'TFX5001') { super(code, message); }
+}
 
 export interface InputSpec { readonly name: string; readonly dtype: string; readonly shape: Shape }
 

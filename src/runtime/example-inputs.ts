@@ -9,8 +9,12 @@ import { isFloat } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { Rng } from './rng.js';
+import { TfxError, type UserCode } from '../errors.js';
 
-export class ExampleError extends Error { override name = 'ExampleError'; }
+export class ExampleError extends TfxError {
+  override name = 'ExampleError';
+  constructor(message: string, code: UserCode = 'TFX5002') { super(code, message); }
+}
 
 export interface LayoutOptions { readonly batch: number; readonly seq: number; readonly images: number }
 

@@ -6,10 +6,12 @@ import { isFloat, isInt, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { InitRule, ParamInfo } from '../ir/graph.js';
 import { rngFor } from './rng.js';
+import { TfxError, type UserCode } from '../errors.js';
 
 /** A problem with a weights file or parameter set that the user caused; the message is one line. */
-export class WeightsError extends Error {
+export class WeightsError extends TfxError {
   override readonly name = 'WeightsError';
+  constructor(message: string, code: UserCode = 'TFX4001') { super(code, message); }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 function checkRule(p: ParamInfo): void {
   const r = p.init;
-  const bad = (why: string): WeightsError => new WeightsError(`parameter ${p.name}: ${why}`);
+  const bad = (why: string): WeightsError => new WeightsError(`parameter ${p.name}: ${why}`, 'TFX4003');
   if (r.kind === 'normal' && !(Number.isFinite(r.mean) && Number.isFinite(r.std) && r.std >= 0)) {
     throw bad(`init normal(mean ${r.mean}, std ${r.std}) needs a finite mean and a finite std >= 0`);
   }
@@ -169,10 +171,10 @@ function sampler(rule: InitRule, seed: number, name: string): () => number {
  * f16/bf16 values are rounded to that precision (held as f32, as HostTensor requires).
  */
 export function initParams(params: readonly ParamInfo[], seed: number): Map<string, HostTensor> {
-  if (!Number.isSafeInteger(seed)) throw new WeightsError(`seed must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed)) throw new WeightsError(`seed must be an integer, got ${seed}`, 'TFX4003');
   const out = new Map<string, HostTensor>();
   for (const p of params) {
-    if (out.has(p.name)) throw new WeightsError(`parameter ${p.name} is declared twice`);
+    if (out.has(p.name)) throw new WeightsError(`parameter ${p.name} is declared twice`, 'TFX4003');
     checkRule(p);
     const n = p.shape.reduce((a, b) => a * b, 1);
     const draw = sampler(p.init, seed, p.name);

@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TfxError, type UserCode } from '../../errors.js';
 
 export type LaunchArg = { buf: string } | { i32: number } | { u32: number } | { f32: number };
 
@@ -31,8 +32,9 @@ export interface CpuRunOptions {
 }
 
 /** Compiling or running the emulated program failed; the message carries the compiler's or program's output. */
-export class CudaCpuRunError extends Error {
+export class CudaCpuRunError extends TfxError {
   override name = 'CudaCpuRunError';
+  constructor(message: string, code: UserCode = 'TFX6005') { super(code, message); }
 }
 
 export const EMU_HEADER = resolve(dirname(fileURLToPath(import.meta.url)), '../../codegen-cuda/emu/tfx_cuda_emu.h');

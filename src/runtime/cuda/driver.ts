@@ -4,6 +4,7 @@
  * loadCudaDriver throws CudaUnavailableError with one line a user can act on.
  */
 import { createRequire } from 'node:module';
+import { TfxError, type UserCode } from '../../errors.js';
 
 type Koffi = typeof import('koffi');
 
@@ -11,15 +12,16 @@ export const NO_DRIVER_MESSAGE =
   'no CUDA driver found (libcuda.so.1 could not be loaded): tfx --backend cuda needs an NVIDIA GPU with its driver installed';
 
 /** No usable CUDA driver or device; the message is one line meant for the user. */
-export class CudaUnavailableError extends Error {
+export class CudaUnavailableError extends TfxError {
   override name = 'CudaUnavailableError';
+  constructor(message: string, code: UserCode = 'TFX6003') { super(code, message); }
 }
 
 /** A driver call returned an error code. */
-export class CudaError extends Error {
+export class CudaError extends TfxError {
   override name = 'CudaError';
-  constructor(readonly call: string, readonly code: number, detail: string) {
-    super(`${call} failed: ${detail}`);
+  constructor(readonly call: string, readonly status: number, detail: string) {
+    super('TFX6004', `${call} failed: ${detail}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // WGSL validation through Dawn's compiler (Tint), and pipeline creation that fails with the
 // compiler's messages instead of an uncaptured device error.
+import { TfxError } from '../../errors.js';
 import type { GpuContext } from './device.js';
 
 export interface WgslCheck {
@@ -9,13 +10,13 @@ export interface WgslCheck {
 }
 
 /** A compute pipeline could not be built; `messages` holds the WGSL diagnostics, if any. */
-export class WgslCompileError extends Error {
+export class WgslCompileError extends TfxError {
   override name = 'WgslCompileError';
   constructor(
     message: string,
     readonly messages: readonly string[],
   ) {
-    super(message);
+    super('TFX6006', message);
   }
 }
 

@@ -5,18 +5,21 @@ import { mkdirSync, accessSync, constants as fsConstants, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
+import { TfxError, type UserCode } from '../../errors.js';
 
 // GPUBufferUsage, GPUMapMode, ... are globals in a browser; Dawn hands them over as an object.
 Object.assign(globalThis, globals);
 
 /** No usable adapter (no driver, or only an unsupported one). */
-export class GpuUnavailableError extends Error {
+export class GpuUnavailableError extends TfxError {
   override name = 'GpuUnavailableError';
+  constructor(message: string, code: UserCode = 'TFX6001') { super(code, message); }
 }
 
 /** The device reported an error outside an error scope, or was lost. */
-export class GpuDeviceError extends Error {
+export class GpuDeviceError extends TfxError {
   override name = 'GpuDeviceError';
+  constructor(message: string, code: UserCode = 'TFX6002') { super(code, message); }
 }
 
 export interface GpuInfo {
