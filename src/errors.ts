@@ -3,7 +3,7 @@
  *  - spec diagnostics (src/dsl/diagnostics.ts, TFX1001–TFX3999): located in the .tfx file, collected, exit 1;
  *  - user errors (this catalogue, TFX4001–TFX8999): weights, inputs, devices, limits, files; thrown as TfxError,
  *    printed as `tfx CMD: error TFXnnnn: message` (one line, indented details may follow), exit 1;
- *  - misuse (UsageError): bad flags or arguments, one line plus usage, exit 2.
+ *  - misuse (UsageError): bad flags or arguments, one line naming the problem and 'tfx CMD --help', exit 2.
  * Anything else is an internal error: a tfx bug, exit 70, stack trace only under TFX_DEBUG=1.
  * docs/errors.md lists every code; test/errors-catalogue.test.ts keeps the two in step.
  */

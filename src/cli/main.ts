@@ -1,67 +1,171 @@
 /**
- * The `tfx` command line. Each command declares its flags; misuse prints one line plus usage and exits 2,
- * spec errors print diagnostics and user errors print `error TFXnnnn: ...` (src/errors.ts), both exit 1; anything
- * else is an internal error (exit 70). Nothing reaches the user as a stack trace unless TFX_DEBUG=1.
+ * The `tfx` command line. Each command declares its flags once (src/cli/args.ts: help text and an example per
+ * flag); misuse prints one line and exits 2, spec errors print diagnostics and user errors print
+ * `error TFXnnnn: ...` (src/errors.ts), both exit 1; anything else is an internal error (exit 70). Nothing
+ * reaches the user as a stack trace unless TFX_DEBUG=1.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { SpecError } from '../driver.js';
 import { EXIT, UsageError, formatUserError } from '../errors.js';
+import { commandHelp, didYouMean, parseCommandLine, type Args, type Command, type FlagSpec } from './args.js';
 
-type Flags = NonNullable<ParseArgsConfig['options']>;
-export type Args = { positionals: string[]; values: Record<string, string | boolean | undefined> };
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  readonly flags: Flags;
-  readonly run: (a: Args) => Promise<number>;
-}
+export type { Args, Command } from './args.js';
 
-const preset = { preset: { type: 'string' } } as const;
-const entry = { entry: { type: 'string' } } as const;
-const runFlags = {
-  ...preset, ...entry, backend: { type: 'string' }, weights: { type: 'string' }, inputs: { type: 'string' }, o: { type: 'string', short: 'o' },
-  profile: { type: 'boolean' }, f16: { type: 'boolean' }, 'no-tune-cache': { type: 'boolean' },
-} as const;
+const SPEC = 'models/transfusion.tfx';
+const preset: Record<string, FlagSpec> = {
+  preset: { type: 'string', value: 'P', help: "config preset to use; default: the spec's own config values", example: `--preset 0.16b` },
+};
+const entry: Record<string, FlagSpec> = {
+  entry: { type: 'string', value: 'E', help: 'entry point to use', example: '--entry loss' },
+};
+const f16: Record<string, FlagSpec> = {
+  f16: { type: 'boolean', help: 'store every tensor as f16 (math and accumulation stay f32 in registers)', example: `--f16` },
+};
 
 const lazy = (mod: () => Promise<{ default: (a: Args) => Promise<number> }>) => async (a: Args) => (await mod()).default(a);
 
 export const COMMANDS: Record<string, Command> = {
-  check: { summary: 'parse and check a spec (every preset unless --preset)', usage: 'tfx check FILE.tfx [--preset P]', flags: preset, run: lazy(() => import('./cmd-check.js')) },
-  inspect: { summary: 'presets, config, entries and parameters of a spec', usage: 'tfx inspect FILE.tfx [--preset P] [--json]', flags: { ...preset, json: { type: 'boolean' } }, run: lazy(() => import('./cmd-inspect.js')) },
-  ir: { summary: 'print the graph IR after the pass pipeline', usage: 'tfx ir FILE.tfx [--preset P] [--entry E] [--dump-after PASS]', flags: { ...preset, ...entry, 'dump-after': { type: 'string' } }, run: lazy(() => import('./cmd-ir.js')) },
-  init: { summary: 'initialize weights from the spec\'s init rules', usage: 'tfx init FILE.tfx [--preset P] --seed N -o W.safetensors', flags: { ...preset, seed: { type: 'string' }, o: { type: 'string', short: 'o' } }, run: lazy(() => import('./cmd-init.js')) },
-  'example-inputs': { summary: 'a valid random batch for an entry', usage: 'tfx example-inputs FILE.tfx [--preset P] [--entry E] --seed N -o I.safetensors [--batch B] [--seq S]', flags: { ...preset, ...entry, seed: { type: 'string' }, o: { type: 'string', short: 'o' }, batch: { type: 'string' }, seq: { type: 'string' } }, run: lazy(() => import('./cmd-example-inputs.js')) },
-  run: { summary: 'run an entry point', usage: 'tfx run FILE.tfx [--preset P] [--entry E] [--backend webgpu|cpu|cuda] --weights W.safetensors --inputs I.safetensors [-o O.safetensors] [--profile] [--f16]', flags: runFlags, run: lazy(() => import('./cmd-run.js')) },
-  compile: { summary: 'compile to WGSL or CUDA kernels plus plan.json', usage: 'tfx compile FILE.tfx [--preset P] [--entry E] [--target wgsl|cuda] [-o DIR] [--stats]', flags: { ...preset, ...entry, target: { type: 'string' }, o: { type: 'string', short: 'o' }, stats: { type: 'boolean' }, f16: { type: 'boolean' } }, run: lazy(() => import('./cmd-compile.js')) },
-  bench: { summary: 'benchmark kernel variants (and peers)', usage: 'tfx bench FILE.tfx [--preset P] [--entry E] [--backend webgpu|cuda] [--op KIND] [--shapes ...] [--json OUT.json] [--report OUT.html] [--tune] [--budget SECONDS] [--peers]', flags: { ...preset, ...entry, backend: { type: 'string' }, op: { type: 'string' }, shapes: { type: 'string' }, json: { type: 'string' }, report: { type: 'string' }, tune: { type: 'boolean' }, budget: { type: 'string' }, peers: { type: 'boolean' }, quick: { type: 'boolean' } }, run: lazy(() => import('./cmd-bench.js')) },
+  check: {
+    summary: 'parse and check a spec (the defaults and every preset unless --preset); silent when all is well',
+    operands: 'FILE.tfx', flags: { ...preset }, examples: [`tfx check ${SPEC}`, `tfx check ${SPEC} --preset 7b`],
+    run: lazy(() => import('./cmd-check.js')),
+  },
+  inspect: {
+    summary: 'presets, config, entries and parameters of a spec',
+    operands: 'FILE.tfx',
+    flags: { ...preset, json: { type: 'boolean', help: 'print the same facts as one JSON object (parameter names are the weights-file keys)', example: '--json' } },
+    examples: [`tfx inspect ${SPEC}`, `tfx inspect ${SPEC} --preset 0.16b --json`],
+    run: lazy(() => import('./cmd-inspect.js')),
+  },
+  ir: {
+    summary: 'print the graph IR after the pass pipeline',
+    operands: 'FILE.tfx',
+    flags: { ...preset, entry: { ...entry.entry!, help: 'print only this entry; default: every entry' }, 'dump-after': { type: 'string', value: 'PASS', help: 'print the IR after this pass instead of after the last one (elaborate, specializeShapes, foldConstants, simplify, cse, dce)', example: '--dump-after elaborate' } },
+    examples: [`tfx ir ${SPEC} --entry forward`, `tfx ir ${SPEC} --dump-after elaborate`],
+    run: lazy(() => import('./cmd-ir.js')),
+  },
+  init: {
+    summary: "initialize weights from the spec's init rules into a safetensors file",
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset,
+      seed: { type: 'string', value: 'N', help: 'random seed (an integer); the same seed gives the same file', example: '--seed 7' },
+      o: { type: 'string', short: 'o', value: 'W.safetensors', help: 'where to write the weights', example: '-o weights.safetensors' },
+    },
+    examples: [`tfx init ${SPEC} --seed 0 -o w.safetensors`],
+    run: lazy(() => import('./cmd-init.js')),
+  },
+  'example-inputs': {
+    summary: 'write a valid random batch of inputs for an entry',
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset, ...entry,
+      seed: { type: 'string', value: 'N', help: 'random seed (an integer)', example: '--seed 3' },
+      o: { type: 'string', short: 'o', value: 'I.safetensors', help: 'where to write the inputs', example: '-o inputs.safetensors' },
+      batch: { type: 'string', value: 'B', help: 'batch size (dimension B)', example: '--batch 4' },
+      seq: { type: 'string', value: 'S', help: 'sequence length (dimension S)', example: '--seq 256' },
+    },
+    examples: [`tfx example-inputs ${SPEC} --seed 3 -o inputs.safetensors`],
+    run: lazy(() => import('./cmd-example-inputs.js')),
+  },
+  run: {
+    summary: 'run an entry point on WebGPU, the CPU reference interpreter or CUDA',
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset, ...entry,
+      backend: { type: 'string', value: 'webgpu|cpu|cuda', help: 'where to run: webgpu (Dawn; default), cpu (the reference interpreter) or cuda', example: '--backend cpu' },
+      weights: { type: 'string', value: 'W.safetensors', help: 'parameters, as written by tfx init', example: '--weights w.safetensors' },
+      inputs: { type: 'string', value: 'I.safetensors', help: 'entry inputs, as written by tfx example-inputs', example: '--inputs inputs.safetensors' },
+      o: { type: 'string', short: 'o', value: 'O.safetensors', help: 'write the outputs here', example: '-o out.safetensors' },
+      profile: { type: 'boolean', help: 'WebGPU: run twice and print per-kernel GPU times of the warm run', example: '--profile' },
+      ...f16,
+      'no-tune-cache': { type: 'boolean', help: 'WebGPU: ignore the schedules tfx bench --tune stored in .tfx-cache/tune.json', example: '--no-tune-cache' },
+    },
+    examples: [`tfx run ${SPEC} --weights w.safetensors --inputs inputs.safetensors --profile`, `tfx run ${SPEC} --entry loss --backend cpu --weights w.safetensors --inputs loss.safetensors -o out.safetensors`],
+    run: lazy(() => import('./cmd-run.js')),
+  },
+  compile: {
+    summary: 'compile entries to WGSL or CUDA kernels plus a plan (plan.json)',
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset, ...entry,
+      target: { type: 'string', value: 'wgsl|cuda', help: 'kernel language: wgsl (default) or cuda', example: '--target cuda' },
+      o: { type: 'string', short: 'o', value: 'DIR', help: 'output folder', example: '-o out/transfusion' },
+      stats: { type: 'boolean', help: 'print kernel counts before and after fusion, memory, and (cuda) registers and spills from nvcc', example: '--stats' },
+      ...f16,
+    },
+    examples: [`tfx compile ${SPEC} -o out/wgsl`, `tfx compile ${SPEC} --target cuda --stats -o out/cuda`],
+    run: lazy(() => import('./cmd-compile.js')),
+  },
+  bench: {
+    summary: "benchmark an entry's kernels and their variants, standalone matmul and attention, and peers",
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset, ...entry,
+      backend: { type: 'string', value: 'webgpu|cuda', help: 'device to benchmark: webgpu (default) or cuda', example: '--backend webgpu' },
+      op: { type: 'string', value: 'KIND', help: 'only this kind: matmul, attention, row, map, rmsnorm, rope, elementwise, compute or peers', example: '--op attention' },
+      shapes: { type: 'string', value: 'LIST', help: 'comma-separated sizes: N or MxKxN for matmul, sS or sShH for attention (S tokens, H heads; plain S with --op attention)', example: '--shapes 512,1024x1024x4096,s2048h8' },
+      json: { type: 'string', value: 'OUT.json', help: 'also write every measurement as JSON', example: '--json bench.json' },
+      report: { type: 'string', value: 'OUT.html', help: 'also write an HTML report', example: '--report bench.html' },
+      tune: { type: 'boolean', help: 'search schedules per kernel and store the best in .tfx-cache/tune.json (tfx run uses them)', example: '--tune --budget 120' },
+      budget: { type: 'string', value: 'SECONDS', help: 'time budget for --tune (default 60)', example: '--budget 120' },
+      peers: { type: 'boolean', help: 'also time TensorFlow.js and ONNX Runtime on the same matmul and attention shapes', example: '--peers' },
+      quick: { type: 'boolean', help: 'few sizes and iterations (seconds on a software GPU, for CI)', example: '--quick' },
+    },
+    examples: [`tfx bench ${SPEC} --quick`, `tfx bench ${SPEC} --op attention --shapes 1024,4096 --json bench.json`],
+    run: lazy(() => import('./cmd-bench.js')),
+  },
 };
 
-function usage(): string {
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `tfx ${pkg.version}`;
+}
+
+export function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return ['usage: tfx COMMAND FILE.tfx [flags]', '', ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`), '', "run 'tfx COMMAND --help' for a command's flags"].join('\n');
+  return [
+    'usage: tfx COMMAND FILE.tfx [flags]', '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`), '',
+    "'tfx help COMMAND' or 'tfx COMMAND --help' describes a command's flags; 'tfx --version' prints the version",
+  ].join('\n');
+}
+
+function unknownCommand(name: string): string {
+  const hint = didYouMean(name, Object.keys(COMMANDS));
+  return `tfx: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; 'tfx help' lists the commands\n`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    (name ? process.stdout : process.stderr).write(usage() + '\n');
-    return name ? 0 : 2;
+  if (name === undefined) { process.stderr.write(usage() + '\n'); return 2; }
+  if (name === '--help' || name === '-h') { process.stdout.write(usage() + '\n'); return 0; }
+  if (name === '--version' || name === '-V' || name === 'version') { process.stdout.write(version() + '\n'); return 0; }
+  if (name === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) { process.stdout.write(usage() + '\n'); return 0; }
+    const c = COMMANDS[topic];
+    if (!c) { process.stderr.write(unknownCommand(topic)); return 2; }
+    process.stdout.write(commandHelp(topic, c));
+    return 0;
   }
   const cmd = COMMANDS[name];
-  if (!cmd) { process.stderr.write(`tfx: unknown command '${name}'\n${usage()}\n`); return 2; }
-  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(`usage: ${cmd.usage}\n`); return 0; }
+  if (!cmd) { process.stderr.write(unknownCommand(name)); return 2; }
+  const dashdash = rest.indexOf('--');
+  const flagPart = dashdash < 0 ? rest : rest.slice(0, dashdash);
+  if (flagPart.includes('--help') || flagPart.includes('-h')) { process.stdout.write(commandHelp(name, cmd)); return 0; }
+  const misuse = (msg: string) => { process.stderr.write(`tfx ${name}: ${msg}; see 'tfx ${name} --help'\n`); return EXIT.misuse; };
   let args: Args;
   try {
-    const parsed = parseArgs({ args: [...rest], options: cmd.flags, allowPositionals: true, strict: true });
-    args = { positionals: parsed.positionals, values: parsed.values as Args['values'] };
+    args = parseCommandLine(rest, cmd.flags);
   } catch (e) {
-    process.stderr.write(`tfx ${name}: ${(e as Error).message.split('\n')[0]}\nusage: ${cmd.usage}\n`);
-    return 2;
+    if (e instanceof UsageError) return misuse(e.message);
+    throw e;
   }
   try {
     return await cmd.run(args);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`tfx ${name}: ${e.message}\nusage: ${cmd.usage}\n`); return EXIT.misuse; }
+    if (e instanceof UsageError) return misuse(e.message);
     if (e instanceof SpecError) { process.stderr.write(e.rendered + '\n'); return EXIT.user; }
     const user = formatUserError(e);
     if (user !== undefined) { process.stderr.write(`tfx ${name}: ${user}\n`); return EXIT.user; }
@@ -89,7 +193,7 @@ export function str(a: Args, k: string): string | undefined {
 }
 export function need(a: Args, k: string): string {
   const v = str(a, k);
-  if (v === undefined) throw new UsageError(`missing --${k.length === 1 ? k : k}`.replace('--o', '-o'));
+  if (v === undefined) throw new UsageError(`missing ${k.length === 1 ? '-' : '--'}${k}`);
   return v;
 }
 export function intFlag(a: Args, k: string, dflt?: number): number {

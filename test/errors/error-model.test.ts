@@ -47,7 +47,7 @@ describe('top-level catch', () => {
   async function runThrowing(e: unknown): Promise<{ code: number; err: string }> {
     const name = `boom${added.length}`;
     added.push(name);
-    COMMANDS[name] = { summary: '', usage: `tfx ${name}`, flags: {}, run: async () => { throw e; } };
+    COMMANDS[name] = { summary: '', operands: '', flags: {}, examples: [], run: async () => { throw e; } };
     let err = '';
     vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
     const code = await main([name]);
@@ -60,10 +60,10 @@ describe('top-level catch', () => {
     expect(r).toEqual({ code: 1, err: "tfx boom0: error TFX8001: cannot read 'w.safetensors': EACCES\n" });
   });
 
-  it('prints misuse with usage, exit 2', async () => {
+  it('prints misuse as one line pointing at the help, exit 2', async () => {
     const r = await runThrowing(new UsageError('missing --seed'));
     expect(r.code).toBe(2);
-    expect(r.err).toBe('tfx boom0: missing --seed\nusage: tfx boom0\n');
+    expect(r.err).toBe("tfx boom0: missing --seed; see 'tfx boom0 --help'\n");
   });
 
   it('treats an uncatalogued error class as internal (exit 70), whatever its name', async () => {
