@@ -3,7 +3,8 @@
  * attention table, optional peers (--peers) and autotuning (--tune writes the tune cache). Progress on stderr,
  * a table on stdout, JSON (--json) and an HTML report (--report).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeOutputFile } from '../runtime/fs-out.js';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../driver.js';
@@ -80,7 +81,7 @@ export default async function bench(a: Args): Promise<number> {
     for (const [path, text] of [[jsonOut, JSON.stringify(res, null, 1) + '\n'], [htmlOut, htmlReport(res)]] as const) {
       if (path === undefined) continue;
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
+      writeOutputFile(path, text);
       process.stderr.write(`wrote ${path}\n`);
     }
     return res.records.some((r) => r.backend === 'webgpu' && !r.correct) ? 1 : 0;

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFolderSafely } from '../runtime/fs-out.js';
 import { join } from 'node:path';
 import { byteSize } from '../core/dtype.js';
 import { UsageError, compileFile } from '../driver.js';
@@ -41,9 +42,18 @@ export default async function compile(a: Args): Promise<number> {
   const entryFlag = str(a, 'entry');
   const compiled = compileFile(file, { preset: str(a, 'preset'), entries: entryFlag ? [entryFlag] : undefined }).program;
   const program = a.values.f16 ? programToF16(compiled) : compiled;
+  // -o: the whole output is built in a temporary folder and swapped in (src/runtime/fs-out.ts), so no stale
+  // kernel of an earlier compile survives next to a new plan.json and an interrupted compile changes nothing.
+  if (outDir) await writeFolderSafely(outDir, (tmp) => emit(a, program, target, tmp, outDir));
+  else await emit(a, program, target, undefined, undefined);
+  return 0;
+}
+
+async function emit(a: Args, program: Program, target: string, outDir: string | undefined, shownDir: string | undefined): Promise<void> {
   for (const g of program.entries) {
     const plan = lowerGraph(g, program.symbols);
     const dir = outDir ? (program.entries.length > 1 ? join(outDir, g.entry) : outDir) : undefined;
+    const shown = shownDir ? (program.entries.length > 1 ? join(shownDir, g.entry) : shownDir) : undefined;
     if (dir) mkdirSync(dir, { recursive: true });
     let files: string[] = [], bindings: number[][] = [], dispatch: string[] = [];
     let cudaStats: { kernel: string; registers: number; spillStores: number; spillLoads: number }[] | undefined;
@@ -64,9 +74,8 @@ export default async function compile(a: Args): Promise<number> {
     }
     if (dir) writeFileSync(join(dir, 'plan.json'), JSON.stringify(planJson(plan, files, bindings, dispatch), null, 2) + '\n');
     if (a.values.stats) printStats(program, g, plan, cudaStats);
-    if (dir) log(`wrote ${plan.kernels.length} kernels and plan.json to ${dir}`);
+    if (shown) log(`wrote ${plan.kernels.length} kernels and plan.json to ${shown}`);
   }
-  return 0;
 }
 
 function printStats(program: Program, g: Graph, plan: KernelPlan, cuda?: { kernel: string; registers: number; spillStores: number; spillLoads: number }[]): void {

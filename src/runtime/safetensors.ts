@@ -8,9 +8,10 @@
  * I64 is narrowed to i32 (a value out of range is an error); U32 keeps its bit pattern in Int32Array;
  * BOOL bytes become 0/1 in Int32Array.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isDType, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
+import { writeOutputFile } from './fs-out.js';
 import { WeightsError, f16ToF32Table, f32ArrayToBf16Bits, f32ArrayToF16Bits } from './weights.js';
 
 export { WeightsError } from './weights.js';
@@ -278,12 +279,5 @@ export function saveSafetensors(
   metadata?: Readonly<Record<string, string>>,
 ): void {
   const bytes = writeSafetensors(tensors, metadata, path);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new WeightsError(`${path}: cannot write the file (${errText(err)})`);
-  }
+  writeOutputFile(path, bytes); // temp file + rename; refuses links and special files (src/runtime/fs-out.ts)
 }
