@@ -20,7 +20,9 @@ export type Stmt =
   | { readonly k: 'let'; readonly names: readonly Name[]; readonly value: Expr; readonly span: Span }
   | { readonly k: 'param'; readonly name: Name; readonly dtype?: DType; readonly shape: readonly Expr[]; readonly init?: Expr; readonly span: Span }
   | { readonly k: 'return'; readonly values: readonly Expr[]; readonly span: Span }
-  | { readonly k: 'out'; readonly name: Name; readonly value: Expr; readonly span: Span };
+  | { readonly k: 'out'; readonly name: Name; readonly value: Expr; readonly span: Span }
+  | { readonly k: 'state'; readonly name: Name; readonly dtype?: DType; readonly shape: readonly Expr[]; readonly span: Span }
+  | { readonly k: 'write'; readonly name: Name; readonly value: Expr; readonly span: Span };
 
 export interface Binding { readonly name: Name; readonly value: Expr }
 export interface TypedParam { readonly name: Name; readonly dtype: DType; readonly shape: readonly Expr[]; readonly span: Span }

@@ -117,6 +117,8 @@ class TfxGrammar extends CstParser {
       { ALT: () => this.SUBRULE(this.paramStmt) },
       { ALT: () => this.SUBRULE(this.returnStmt) },
       { ALT: () => this.SUBRULE(this.outStmt) },
+      { ALT: () => this.SUBRULE(this.stateStmt) },
+      { ALT: () => this.SUBRULE(this.writeStmt) },
     ]);
   });
 
@@ -137,6 +139,21 @@ class TfxGrammar extends CstParser {
       this.CONSUME(T.Assign);
       this.SUBRULE(this.expr);
     });
+  });
+
+  stateStmt = this.RULE('stateStmt', () => {
+    this.CONSUME(T.StateKw);
+    this.CONSUME(T.Ident);
+    this.CONSUME(T.Colon);
+    this.OPTION(() => this.CONSUME(T.DTypeTok));
+    this.SUBRULE(this.shape);
+  });
+
+  writeStmt = this.RULE('writeStmt', () => {
+    this.CONSUME(T.WriteKw);
+    this.CONSUME(T.Ident);
+    this.CONSUME(T.Assign);
+    this.SUBRULE(this.expr);
   });
 
   returnStmt = this.RULE('returnStmt', () => {

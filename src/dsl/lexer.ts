@@ -17,6 +17,8 @@ export const Return = kw('Return', 'return');
 export const Out = kw('Out', 'out');
 export const For = kw('For', 'for');
 export const As = kw('As', 'as');
+export const StateKw = kw('StateKw', 'state');
+export const WriteKw = kw('WriteKw', 'write');
 export const DTypeTok = createToken({ name: 'DTypeTok', pattern: /(?:f32|f16|bf16|i32|u32|i64|bool)\b/, longer_alt: Ident });
 
 export const Float = createToken({ name: 'Float', pattern: /(?:\d+\.\d*(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|\.\d+(?:[eE][+-]?\d+)?)/ });
@@ -55,7 +57,7 @@ const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.
 
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment,
-  Model, Config, Preset, DimKw, MaskKw, BlockKw, EntryKw, Let, ParamKw, Return, Out, For, As, DTypeTok,
+  Model, Config, Preset, DimKw, MaskKw, BlockKw, EntryKw, Let, ParamKw, Return, Out, For, As, StateKw, WriteKw, DTypeTok,
   Ident, Float, Int, Str,
   Arrow, OrOr, AndAnd, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Assign, Bang, Plus, Minus, Star, Slash, Percent, At,
   LParen, RParen, LBrack, RBrack, LBrace, RBrace, Comma, Colon, Semi,

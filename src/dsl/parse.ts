@@ -127,8 +127,9 @@ function tooDeep(mod: Module): Span | undefined {
       case 'block': case 'entry':
         if (d.k === 'entry') for (const p of d.params) for (const x of p.shape) work.push([x, 1]);
         for (const s of d.body) {
-          if (s.k === 'let' || s.k === 'out') work.push([s.value, 1]);
+          if (s.k === 'let' || s.k === 'out' || s.k === 'write') work.push([s.value, 1]);
           else if (s.k === 'return') for (const x of s.values) work.push([x, 1]);
+          else if (s.k === 'state') for (const x of s.shape) work.push([x, 1]);
           else { for (const x of s.shape) work.push([x, 1]); if (s.init) work.push([s.init, 1]); }
         }
         break;
@@ -162,7 +163,7 @@ const WORDS: Record<string, string> = {
   Ident: 'a name', Int: 'an integer', Float: 'a number', Str: 'a string', Assign: "'='", LParen: "'('", RParen: "')'",
   LBrack: "'['", RBrack: "']'", LBrace: "'{'", RBrace: "'}'", Comma: "','", Colon: "':'", Semi: "';'", Arrow: "'=>'",
   Model: "'model'", Config: "'config'", Preset: "'preset'", DimKw: "'dim'", MaskKw: "'mask'", BlockKw: "'block'",
-  EntryKw: "'entry'", Let: "'let'", ParamKw: "'param'", Return: "'return'", Out: "'out'", For: "'for'", As: "'as'",
+  EntryKw: "'entry'", Let: "'let'", ParamKw: "'param'", Return: "'return'", Out: "'out'", For: "'for'", As: "'as'", StateKw: "'state'", WriteKw: "'write'",
   DTypeTok: 'a dtype (f32, f16, bf16, i32, u32, i64, bool)', Minus: "'-'", Bang: "'!'",
 };
 const tokenWord = (n: string): string => WORDS[n] ?? `'${n}'`;
@@ -229,6 +230,11 @@ class AstBuilder {
         return { k: 'param', name: nameOf(tok(c, 'Ident')), shape: this.shape(node(c, 'shape')), span,
           ...(dt ? { dtype: dt.image as DType } : {}), ...(init ? { init: this.expr(init) } : {}) };
       }
+      case 'stateStmt': {
+        const dt = tok(c, 'DTypeTok');
+        return { k: 'state', name: nameOf(tok(c, 'Ident')), shape: this.shape(node(c, 'shape')), span, ...(dt ? { dtype: dt.image as DType } : {}) };
+      }
+      case 'writeStmt': return { k: 'write', name: nameOf(tok(c, 'Ident')), value: this.expr(node(c, 'expr')!), span };
       case 'returnStmt': return { k: 'return', values: nodes(c, 'expr').map((e) => this.expr(e)), span };
       default: return { k: 'out', name: nameOf(tok(c, 'Ident')), value: this.expr(node(c, 'expr')!), span };
     }

@@ -54,6 +54,8 @@ const RESERVED = new Set(['pi', ...Object.keys(UNARY_FNS), 'pow', 'max', 'min', 
 
 class Scope {
   private readonly vars = new Map<string, Value>();
+  /** Local name -> full (path) name of the states this block or entry declares; `write` may only target these. */
+  readonly states = new Map<string, string>();
   constructor(private readonly parent?: Scope) {}
   get(name: string): Value | undefined { return this.vars.get(name) ?? this.parent?.get(name); }
   hasLocal(name: string): boolean { return this.vars.has(name); }
@@ -83,6 +85,8 @@ class Elaborator {
   readonly params = new Map<string, { info: ParamInfo; span: Span; stmt: Stmt; call?: Span | undefined }>();
   /** Parameters created by the entry being elaborated (a second creation is an error, not weight tying). */
   private entryParams = new Set<string>();
+  /** States declared by the entry being elaborated, by full name, in declaration order. */
+  private entryStates = new Map<string, { input: Node<'input'>; span: Span; written?: Node; writeSpan?: Span }>();
   private stack: Frame[] = [];
 
   constructor(readonly mod: Module) {}
@@ -198,6 +202,7 @@ class Elaborator {
 
   entry(e: EntryDecl): Graph | undefined {
     this.entryParams = new Set();
+    this.entryStates = new Map();
     this.stack = [{ block: e.name.name, prefix: [] }];
     const scope = new Scope(this.globals);
     const inputs: Node<'input'>[] = [];
@@ -228,13 +233,20 @@ class Elaborator {
     }
     if (outputs.length === 0 && !failed)
       this.diags.error('TFX3006', `entry '${e.name.name}' has no outputs; add 'out NAME = ...'`, e.name.span);
+    // A state is an input (its value before the call) and, when written, an output of the same name (after).
+    for (const [name, st] of this.entryStates) {
+      if (outputs.some((o) => o.name === name)) this.diags.error('TFX2002', `output '${name}' has the name of a state`, st.span);
+      inputs.push(st.input);
+      if (st.written) outputs.push({ name, node: st.written });
+    }
     if (failed || this.diags.list.length > errorsBefore) return undefined;
-    return { entry: e.name.name, inputs, outputs };
+    const states = [...this.entryStates].map(([name, st]) => ({ name, written: st.written !== undefined }));
+    return { entry: e.name.name, inputs, outputs, ...(states.length ? { states } : {}) };
   }
 
   poisonNames(s: Stmt, scope: Scope): void {
     if (s.k === 'let') for (const n of s.names) scope.set(n.name, { k: 'poison' });
-    if (s.k === 'param' || s.k === 'out') scope.set(s.name.name, { k: 'poison' });
+    if (s.k === 'param' || s.k === 'out' || s.k === 'state' || s.k === 'write') scope.set(s.name.name, { k: 'poison' });
   }
 
   checkLocalName(n: Name): void {
@@ -304,6 +316,34 @@ class Elaborator {
         return vs.length === 1 ? vs[0]! : { k: 'tuple', items: vs };
       }
       case 'out': return err('TFX2007', `'out' is only allowed in an entry; blocks use 'return'`, s.span);
+      case 'state': {
+        this.checkLocalName(s.name);
+        if (scope.hasLocal(s.name.name)) err('TFX2002', `'${s.name.name}' is already defined in this block`, s.name.span);
+        const shape = s.shape.map((x) => this.dim(this.value(x, scope, null), x.span));
+        const full = [...this.stack[this.stack.length - 1]!.prefix, s.name.name].join('.');
+        const prev = this.entryStates.get(full);
+        if (prev) err('TFX3004', `state '${full}' is created twice; give each call of this block its own name with 'as NAME'`, s.span, [{ message: 'first created here', span: prev.span }]);
+        if (this.params.has(full)) err('TFX3004', `state '${full}' has the name of a parameter`, s.span);
+        const input = this.b.input(full, s.dtype ?? 'f32', shape) as Node<'input'>;
+        this.entryStates.set(full, { input, span: s.span });
+        scope.states.set(s.name.name, full);
+        scope.set(s.name.name, { k: 'tensor', n: input, origin: s.span });
+        return undefined;
+      }
+      case 'write': {
+        const full = scope.states.get(s.name.name);
+        if (full === undefined) err('TFX2007', `'write' needs a state declared in this block with 'state ${s.name.name}: [...]'`, s.name.span);
+        const st = this.entryStates.get(full!)!;
+        if (st.written) err('TFX2007', `state '${full}' is written twice in one call`, s.span, [{ message: 'first written here', span: st.writeSpan! }]);
+        const v = this.tensorOf(this.value(s.value, scope, null), s.value.span);
+        const want = st.input;
+        if (v.n.dtype !== want.dtype || v.n.shape.length !== want.shape.length || v.n.shape.some((d, i) => d.key !== want.shape[i]!.key))
+          err('TFX3001', `state '${full}' is ${want.dtype}${shapeStr(want.shape)}; the value written is ${v.n.dtype}${shapeStr(v.n.shape)}`, s.value.span, [{ message: 'state declared here', span: st.span }]);
+        st.written = v.n; st.writeSpan = s.span;
+        // Later statements read the new value.
+        scope.set(s.name.name, { ...v, origin: s.value.span });
+        return undefined;
+      }
     }
   }
 
@@ -526,6 +566,11 @@ class Elaborator {
   call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ix: IxCtx | null): Value {
     const name = e.fn.name;
     const local = scope.get(name);
+    if (local?.k === 'block') {
+      // A block passed as an argument is called like the block itself.
+      if (ix) err('TFX2007', `blocks cannot be called inside 'for' or mask bodies`, e.span);
+      return this.callBlock(local.decl, e.args.map((a) => this.value(a, scope, null)), e, e.as?.name);
+    }
     if (local && local.k !== 'poison') err('TFX2007', `'${name}' is ${describe(local)}, not a function`, e.fn.span);
     const blk = this.blocks.get(name);
     if (blk) {
@@ -536,6 +581,7 @@ class Elaborator {
     const mask = this.masks.get(name);
     if (mask) {
       if (e.as) err('TFX2007', `'as' names a block call; '${name}' is a mask`, e.as.span);
+      if (ix) return this.applyMask(mask, e, scope, ix);
       const args = e.args.map((a) => this.value(a, scope, null));
       if (args.length !== mask.tensors.length)
         err('TFX2003', `mask '${name}' takes ${mask.tensors.length} tensor argument(s) (${mask.tensors.map((t) => t.name).join(', ')}), found ${args.length}`, e.span);
@@ -786,6 +832,34 @@ class Elaborator {
       if (x instanceof ElabError && x.span !== at) throw new ElabError(x.code, x.message, x.span, [...x.notes, { message: 'mask used here', span: at }]);
       throw x;
     }
+  }
+
+  /**
+   * Inside a `for` or mask body, `m(b, q, k, t1, ...)` is the mask's condition at those indices (any integer
+   * expressions) with those tensors: masks for other query layouts reuse one predicate, e.g. a block of
+   * queries at cache positions `qpos[b, q]` is `transfusion(b, qpos[b, q], k, len, img)`.
+   */
+  applyMask(m: MaskDecl, e: Extract<Expr, { k: 'call' }>, scope: Scope, ix: IxCtx): Value {
+    const n = m.indices.length + m.tensors.length;
+    if (e.args.length !== n)
+      err('TFX2003', `inside a body, mask '${m.name.name}' takes its ${m.indices.length} indices and ${m.tensors.length} tensor(s) (${[...m.indices, ...m.tensors].map((x) => x.name).join(', ')}), found ${e.args.length}`, e.span);
+    const inner = new Scope(this.globals);
+    m.indices.forEach((x, i) => {
+      const a = this.ixOf(this.value(e.args[i]!, scope, ix), e.args[i]!.span);
+      if (!isInt(a.dtype)) err('TFX3002', `mask indices must be integers, found ${a.dtype}`, e.args[i]!.span);
+      inner.set(x.name, { k: 'ix', e: a });
+    });
+    m.tensors.forEach((x, i) => {
+      const a = e.args[m.indices.length + i]!;
+      inner.set(x.name, this.tensorOf(this.value(a, scope, null), a.span));
+    });
+    if (this.stack.some((f) => f.block === `mask ${m.name.name}`)) err('TFX2008', `mask '${m.name.name}' uses itself`, e.span);
+    this.stack.push({ block: `mask ${m.name.name}`, prefix: this.stack[this.stack.length - 1]!.prefix });
+    try {
+      const body = this.ixOf(this.value(m.body, inner, ix), m.body.span);
+      if (body.dtype !== 'bool') err('TFX3005', `mask '${m.name.name}' must be a condition (bool), found ${body.dtype}`, m.body.span);
+      return { k: 'ix', e: body };
+    } finally { this.stack.pop(); }
   }
 
   repeat(e: Extract<Expr, { k: 'call' }>, scope: Scope): Value {

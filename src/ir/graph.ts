@@ -82,11 +82,20 @@ export interface Node<O extends Op = Op> {
 export interface ParamInfo { readonly name: string; readonly dtype: DType; readonly shape: readonly number[]; readonly init: InitRule }
 export interface InputInfo { readonly name: string; readonly dtype: DType; readonly shape: Shape }
 
+/**
+ * State that lives across calls (`state NAME: [...]` in the language, e.g. a KV cache). Each is an input of
+ * the same name (its value before the call) and, if `written`, an output of that name (its value after), which
+ * a runtime may store into the input's buffer in place.
+ */
+export interface StateInfo { readonly name: string; readonly written: boolean }
+
 /** One entry point: inputs (by name), named outputs, the params it reads. Shapes of inputs may be symbolic. */
 export interface Graph {
   readonly entry: string;
   readonly inputs: readonly Node<'input'>[];
   readonly outputs: readonly { readonly name: string; readonly node: Node }[];
+  /** The states among `inputs` (and `outputs`), absent when the entry declares none. */
+  readonly states?: readonly StateInfo[];
 }
 
 /** A compiled spec: config values of the chosen preset, every parameter, every entry graph. */

@@ -33,7 +33,7 @@ export function toF16(g: Graph, b = new Builder()): Graph {
   for (const i of g.inputs) if (!inputs.some((x) => x.arg.name === i.arg.name)) inputs.push(b.node('input', i.dtype, i.shape, [], i.arg) as Node<'input'>);
   const order = new Map(g.inputs.map((i, k) => [i.arg.name, k]));
   inputs.sort((x, y) => (order.get(x.arg.name) ?? 0) - (order.get(y.arg.name) ?? 0));
-  return { entry: g.entry, inputs, outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node.id)! })) };
+  return { entry: g.entry, inputs, outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node.id)! })), ...(g.states ? { states: g.states } : {}) };
 }
 
 export function programToF16(p: Program): Program {

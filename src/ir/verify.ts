@@ -160,6 +160,15 @@ export function verifyGraph(g: Graph): string[] {
   g.inputs.forEach((n, i) => { if (n.op !== 'input') errs.push(`graph input ${i} is a ${n.op} node`); });
   const names = new Set<string>();
   for (const o of g.outputs) { if (names.has(o.name)) errs.push(`output '${o.name}' is defined twice`); names.add(o.name); }
+  // A state is an input and, when written, an output of the same name, dtype and shape (read back in place).
+  for (const st of g.states ?? []) {
+    const inp = g.inputs.find((i) => i.op === 'input' && i.arg.name === st.name);
+    const out = g.outputs.find((o) => o.name === st.name);
+    if (!inp) errs.push(`state '${st.name}' has no input`);
+    else if (st.written !== (out !== undefined)) errs.push(`state '${st.name}' is ${st.written ? 'written but has no output' : 'not written but has an output'}`);
+    else if (out && (out.node.dtype !== inp.dtype || shapeStr(out.node.shape) !== shapeStr(inp.shape)))
+      errs.push(`state '${st.name}' is ${inp.dtype}${shapeStr(inp.shape)} but written as ${out.node.dtype}${shapeStr(out.node.shape)}`);
+  }
   return errs;
 }
 

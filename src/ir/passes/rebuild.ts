@@ -29,7 +29,7 @@ export function rebuild(g: Graph, f: (n: Node, src: Node[], b: Builder) => Node,
     if (m.op !== 'input') throw new Error(`internal error: a pass replaced input '${n.arg.name}' by a ${m.op} node`);
     return m as Node<'input'>;
   });
-  return { entry: g.entry, inputs, outputs: g.outputs.map((o) => ({ name: o.name, node: memo.get(o.node)! })) };
+  return { entry: g.entry, inputs, outputs: g.outputs.map((o) => ({ name: o.name, node: memo.get(o.node)! })), ...(g.states ? { states: g.states } : {}) };
 }
 
 /** The scalar behind `const c` or `expand(const c)`, or undefined. */
