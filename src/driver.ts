@@ -1,11 +1,12 @@
 /** The compiler front door: file -> parsed, checked, elaborated Program, with rendered diagnostics. */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readBounded } from './runtime/fs-in.js';
 import { formatDiagnostics, type Diagnostic } from './dsl/diagnostics.js';
 import { parse } from './dsl/parse.js';
 import { elaborate } from './ir/elaborate.js';
 import type { Program } from './ir/graph.js';
 
-import { TfxError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 export { UsageError } from './errors.js';
 export class SpecError extends Error {
   constructor(readonly rendered: string, readonly diagnostics: readonly Diagnostic[]) { super(rendered); }
@@ -14,10 +15,9 @@ export class SpecError extends Error {
 export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 export function readSpec(file: string): string {
-  let size: number;
-  try { size = statSync(file).size; } catch { throw new UsageError(`cannot read '${file}': no such file`); }
-  if (size > MAX_SPEC_BYTES) throw new TfxError('TFX7001', `'${file}' is ${size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
-  try { return readFileSync(file, 'utf8'); } catch (e) { throw new TfxError('TFX8001', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`); }
+  if (!existsSync(file)) throw new UsageError(`cannot read '${file}': no such file`);
+  // Bounded even for /dev/zero or a FIFO (src/runtime/fs-in.ts); a UTF-8 byte-order mark is dropped.
+  return readBounded(file, MAX_SPEC_BYTES, 'specs').toString('utf8').replace(/^\uFEFF/, '');
 }
 
 export interface Compiled { readonly program: Program; readonly presets: readonly string[]; readonly source: string }

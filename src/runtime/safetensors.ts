@@ -8,7 +8,9 @@
  * I64 is narrowed to i32 (a value out of range is an error); U32 keeps its bit pattern in Int32Array;
  * BOOL bytes become 0/1 in Int32Array.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { TfxError } from '../errors.js';
+import { MAX_SPECIAL_FILE_BYTES, readBounded } from './fs-in.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import { writeOutputFile } from './fs-out.js';
@@ -18,6 +20,23 @@ export { WeightsError } from './weights.js';
 
 /** Same cap as the reference implementation: a bigger header is a corrupt or foreign file. */
 const MAX_HEADER_BYTES = 100_000_000;
+/** Deepest JSON nesting accepted in a header (docs/errors.md, TFX7004); a valid one needs 3. */
+export const MAX_HEADER_NESTING = 64;
+
+/** Depth of [ and { nesting outside strings, scanning no further than one level past `limit`. */
+function jsonNesting(b: Uint8Array, limit: number): number {
+  let depth = 0, max = 0, inStr = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (inStr) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inStr = false;
+    } else if (c === 0x22) inStr = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max && (max = depth) > limit) return max; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -138,6 +157,11 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'file'): Safetensors
   const start = 8 + Number(headerLen);
   if (start > bytes.length) throw fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
 
+  // JSON.parse recurses: 100k nested '[' overflow the stack (an internal error). A header needs depth 3.
+  const depth = jsonNesting(bytes.subarray(8, start), MAX_HEADER_NESTING);
+  if (depth > MAX_HEADER_NESTING) {
+    throw new WeightsError(`${what}: header nests JSON deeper than ${MAX_HEADER_NESTING} levels; not a safetensors file?`, 'TFX7004');
+  }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, start)));
@@ -265,8 +289,10 @@ const errText = (err: unknown): string =>
 export function loadSafetensors(path: string): Map<string, HostTensor> {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    if (!statSync(path).isFile()) bytes = readBounded(path, MAX_SPECIAL_FILE_BYTES, 'tensor files that are not regular files');
+    else bytes = readFileSync(path);
   } catch (err) {
+    if (err instanceof TfxError) throw err;
     throw new WeightsError(`${path}: cannot read the file (${errText(err)})`);
   }
   return readSafetensors(bytes, path);

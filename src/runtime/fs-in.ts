@@ -1,0 +1,36 @@
+/**
+ * Bounded reads of user files. A regular file's size is known before reading; a FIFO, device or /dev/zero is
+ * not, so it is read in chunks up to the limit and refused past it (TFX7001) instead of reading without end.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { TfxError } from '../errors.js';
+
+/** Most bytes read from a file that is not a regular file (a pipe or device) holding tensors. */
+export const MAX_SPECIAL_FILE_BYTES = 256 * 1024 * 1024;
+
+const errText = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.message : String(e));
+
+/** Reads `path` whole if it has at most `max` bytes; `what` names the kind of file in the message. */
+export function readBounded(path: string, max: number, what: string): Buffer {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new TfxError('TFX8001', `cannot read '${path}': ${errText(e)}`); }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new TfxError('TFX8001', `cannot read '${path}': it is a folder`);
+    if (st.isFile() && st.size > max) throw new TfxError('TFX7001', `'${path}' is ${st.size} bytes; ${what} are limited to ${max} bytes`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
+      let n: number;
+      try { n = readSync(fd, chunk, 0, chunk.length, null); } catch (e) { throw new TfxError('TFX8001', `cannot read '${path}': ${errText(e)}`); }
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (total > max) throw new TfxError('TFX7001', `'${path}' holds more than ${max} bytes (it is not a regular file); ${what} are limited to ${max} bytes`);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
