@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readBounded } from './runtime/fs-in.js';
 import { formatDiagnostics, type Diagnostic } from './dsl/diagnostics.js';
+import { parseDirectives } from './dsl/directives.js';
 import { parse } from './dsl/parse.js';
 import { elaborate } from './ir/elaborate.js';
 import type { Program } from './ir/graph.js';
@@ -28,7 +29,7 @@ export function compileSource(source: string, file: string, opts: { preset?: str
   if (!parsed.module) throw new SpecError(formatDiagnostics(parsed.diags.list, file, source), parsed.diags.list);
   const r = elaborate(parsed.module, opts);
   if (!r.program) throw new SpecError(formatDiagnostics(r.diags.list, file, source), r.diags.list);
-  return { program: r.program, presets: r.presets, source };
+  return { program: { ...r.program, directives: parseDirectives(source) }, presets: r.presets, source };
 }
 
 export function compileFile(file: string, opts: { preset?: string | undefined; entries?: readonly string[] | undefined } = {}): Compiled {
@@ -39,4 +40,10 @@ export function compileFile(file: string, opts: { preset?: string | undefined; e
 export function presetsOf(source: string): string[] {
   const parsed = parse(source);
   return parsed.module ? parsed.module.decls.flatMap((d) => (d.k === 'preset' ? [d.name.name] : [])) : [];
+}
+
+/** The entry names of a spec in declaration order, without elaborating it. */
+export function entriesOf(source: string): string[] {
+  const parsed = parse(source);
+  return parsed.module ? parsed.module.decls.flatMap((d) => (d.k === 'entry' ? [d.name.name] : [])) : [];
 }

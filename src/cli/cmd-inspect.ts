@@ -1,5 +1,6 @@
 import { numel, shapeStr } from '../core/dim.js';
 import { compileFile } from '../driver.js';
+import { naturalCompare } from './defaults.js';
 import { oneFile, str, type Args } from './main.js';
 
 /** What a user (or a weights tool) needs to know about a spec. Parameter names are the weights-file keys. */
@@ -13,7 +14,7 @@ export function inspectJson(file: string, preset: string | undefined) {
       inputs: g.inputs.map((n) => ({ name: n.arg.name, dtype: n.dtype, shape: n.shape.map((d) => d.key) })),
       outputs: g.outputs.map((o) => ({ name: o.name, dtype: o.node.dtype, shape: o.node.shape.map((d) => d.key) })),
     })),
-    parameters: p.params.map((x) => ({ name: x.name, dtype: x.dtype, shape: x.shape, init: x.init })),
+    parameters: [...p.params].sort((x, y) => naturalCompare(x.name, y.name)).map((x) => ({ name: x.name, dtype: x.dtype, shape: x.shape, init: x.init })),
     parameter_count: paramCount,
   };
 }
@@ -21,10 +22,14 @@ export function inspectJson(file: string, preset: string | undefined) {
 export default async function inspect(a: Args): Promise<number> {
   const j = inspectJson(oneFile(a), str(a, 'preset'));
   if (a.values.json) { process.stdout.write(JSON.stringify(j, null, 2) + '\n'); return 0; }
+  const keyW = Math.max(0, ...Object.keys(j.config).map((k) => k.length));
   const lines = [
     `model ${j.model}, preset ${j.preset} (presets: ${j.presets.join(', ') || 'none'})`,
-    `parameters: ${j.parameter_count.toLocaleString('en-US')} in ${j.parameters.length} tensors`,
+    'config:',
+    ...Object.entries(j.config).map(([k, v]) => `  ${k.padEnd(keyW)} = ${v}`),
+    `dims: ${j.symbols.join(', ') || 'none'}`,
     ...j.entries.map((e) => `entry ${e.name}(${e.inputs.map((i) => `${i.name}: ${i.dtype}[${i.shape.join(', ')}]`).join(', ')}) -> ${e.outputs.map((o) => `${o.name}: ${o.dtype}[${o.shape.join(', ')}]`).join(', ')}`),
+    `parameters: ${j.parameter_count.toLocaleString('en-US')} in ${j.parameters.length} tensors`,
     ...j.parameters.map((x) => `  ${x.name}: ${x.dtype}${shapeStr(x.shape.map((n) => ({ key: String(n), terms: [] })))}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');

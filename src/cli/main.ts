@@ -16,7 +16,7 @@ const preset: Record<string, FlagSpec> = {
   preset: { type: 'string', value: 'P', help: "config preset to use; default: the spec's own config values", example: `--preset 0.16b` },
 };
 const entry: Record<string, FlagSpec> = {
-  entry: { type: 'string', value: 'E', help: 'entry point to use', example: '--entry loss' },
+  entry: { type: 'string', value: 'E', help: "entry point to use; default: the spec's only entry, or its first", example: '--entry loss' },
 };
 const f16: Record<string, FlagSpec> = {
   f16: { type: 'boolean', help: 'store every tensor as f16 (math and accumulation stay f32 in registers)', example: `--f16` },
@@ -60,12 +60,12 @@ export const COMMANDS: Record<string, Command> = {
     operands: 'FILE.tfx',
     flags: {
       ...preset, ...entry,
-      seed: { type: 'string', value: 'N', help: 'random seed (an integer)', example: '--seed 3' },
-      o: { type: 'string', short: 'o', value: 'I.safetensors', help: 'where to write the inputs', example: '-o inputs.safetensors' },
-      batch: { type: 'string', value: 'B', help: 'batch size (dimension B)', example: '--batch 4' },
-      seq: { type: 'string', value: 'S', help: 'sequence length (dimension S)', example: '--seq 256' },
+      seed: { type: 'string', value: 'N', help: 'random seed (an integer; default 0)', example: '--seed 3' },
+      o: { type: 'string', short: 'o', value: 'I.safetensors', help: 'where to write the inputs; default: MODEL-ENTRY-inputs.safetensors in the current folder', example: '-o inputs.safetensors' },
+      dim: { type: 'string', multiple: true, value: 'NAME=VALUE', help: "size of a symbolic dimension of the spec; the others get the generator's defaults (4 for random; transfusion: batch 2, a sequence that fits two images, 2 image slots)", example: '--dim B=4 --dim S=256' },
+      generator: { type: 'string', value: 'random|transfusion', help: "input generator: random (values by dtype, or in a '# @range NAME LO HI' the spec declares) or transfusion (mixed text/image batch layouts); default: the spec's '# @inputs NAME' line, else random", example: '--generator random' },
     },
-    examples: [`tfx example-inputs ${SPEC} --seed 3 -o inputs.safetensors`],
+    examples: [`tfx example-inputs ${SPEC}`, `tfx example-inputs ${SPEC} --entry loss --dim S=256 --seed 3 -o loss.safetensors`],
     run: lazy(() => import('./cmd-example-inputs.js')),
   },
   run: {
@@ -74,14 +74,14 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       ...preset, ...entry,
       backend: { type: 'string', value: 'webgpu|cpu|cuda', help: 'where to run: webgpu (Dawn; default), cpu (the reference interpreter) or cuda', example: '--backend cpu' },
-      weights: { type: 'string', value: 'W.safetensors', help: 'parameters, as written by tfx init', example: '--weights w.safetensors' },
-      inputs: { type: 'string', value: 'I.safetensors', help: 'entry inputs, as written by tfx example-inputs', example: '--inputs inputs.safetensors' },
+      weights: { type: 'string', value: 'W.safetensors', help: "parameters, as written by tfx init; default: initialized from the spec's init rules with seed 0", example: '--weights w.safetensors' },
+      inputs: { type: 'string', value: 'I.safetensors', help: "entry inputs, as written by tfx example-inputs; default: generated as tfx example-inputs does with seed 0", example: '--inputs inputs.safetensors' },
       o: { type: 'string', short: 'o', value: 'O.safetensors', help: 'write the outputs here', example: '-o out.safetensors' },
       profile: { type: 'boolean', help: 'WebGPU: run twice and print per-kernel GPU times of the warm run', example: '--profile' },
       ...f16,
       'no-tune-cache': { type: 'boolean', help: 'WebGPU: ignore the schedules tfx bench --tune stored in .tfx-cache/tune.json', example: '--no-tune-cache' },
     },
-    examples: [`tfx run ${SPEC} --weights w.safetensors --inputs inputs.safetensors --profile`, `tfx run ${SPEC} --entry loss --backend cpu --weights w.safetensors --inputs loss.safetensors -o out.safetensors`],
+    examples: [`tfx run ${SPEC}`, `tfx run ${SPEC} --weights w.safetensors --inputs inputs.safetensors --profile`, `tfx run ${SPEC} --entry loss --backend cpu --weights w.safetensors --inputs loss.safetensors -o out.safetensors`],
     run: lazy(() => import('./cmd-run.js')),
   },
   compile: {

@@ -4,6 +4,7 @@
  */
 import type { DType } from '../core/dtype.js';
 import type { Dim, Shape } from '../core/dim.js';
+import type { SpecDirectives } from '../dsl/directives.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'sigmoid' | 'silu' | 'gelu' | 'sin' | 'cos' | 'abs'
@@ -106,6 +107,8 @@ export interface Program {
   readonly symbols: readonly string[];
   readonly params: readonly ParamInfo[];
   readonly entries: readonly Graph[];
+  /** `# @...` directive comments of the spec (input generator, value ranges); attached by the driver. */
+  readonly directives?: SpecDirectives;
 }
 
 /** Nodes reachable from the outputs, sources before users. */
