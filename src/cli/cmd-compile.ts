@@ -9,7 +9,7 @@ import type { KernelPlan } from '../ir/kernel.js';
 import { lowerGraph } from '../ir/lower.js';
 import { programToF16 } from '../ir/precision.js';
 import { planMemory } from '../runtime/memory-plan.js';
-import { oneFile, str, type Args } from './main.js';
+import { oneFile, str, tfxVersion, type Args } from './main.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -38,44 +38,83 @@ export default async function compile(a: Args): Promise<number> {
   const file = oneFile(a);
   const target = str(a, 'target') ?? 'wgsl';
   if (target !== 'wgsl' && target !== 'cuda') throw new UsageError(`unknown target '${target}' (wgsl or cuda)`);
-  const outDir = str(a, 'o');
   const entryFlag = str(a, 'entry');
   const compiled = compileFile(file, { preset: str(a, 'preset'), entries: entryFlag ? [entryFlag] : undefined }).program;
   const program = a.values.f16 ? programToF16(compiled) : compiled;
-  // -o: the whole output is built in a temporary folder and swapped in (src/runtime/fs-out.ts), so no stale
+  // With --stats alone the statistics are the output; otherwise the kernels go to -o or MODEL-TARGET.
+  const outDir = str(a, 'o') ?? (a.values.stats ? undefined : `${program.model}-${target}`);
+  // The whole output is built in a temporary folder and swapped in (src/runtime/fs-out.ts), so no stale
   // kernel of an earlier compile survives next to a new plan.json and an interrupted compile changes nothing.
-  if (outDir) await writeFolderSafely(outDir, (tmp) => emit(a, program, target, tmp, outDir));
-  else await emit(a, program, target, undefined, undefined);
+  let written: Manifest | undefined;
+  if (outDir) await writeFolderSafely(outDir, async (tmp) => { written = await emit(a, file, program, target, tmp); });
+  else await emit(a, file, program, target, undefined);
+  if (outDir && written) {
+    const m = written;
+    const kernels = m.entries.reduce((n, e) => n + e.kernels, 0), files = m.entries.reduce((n, e) => n + e.files.length, 0);
+    log(`wrote ${outDir}/: ${m.entries.map((e) => `${e.name}/ (${e.kernels} kernels in ${e.files.length} ${target === 'wgsl' ? 'distinct .wgsl files' : 'module.cu'}, plan.json)`).join(', ')}, manifest.json — ${kernels} kernels, ${files + m.entries.length + 1} files`);
+  }
   return 0;
 }
 
-async function emit(a: Args, program: Program, target: string, outDir: string | undefined, shownDir: string | undefined): Promise<void> {
+/** manifest.json: what a compile wrote, so tools need not list folders. */
+export interface Manifest {
+  readonly tfx: string; readonly model: string; readonly preset: string; readonly target: string; readonly f16: boolean; readonly spec: string;
+  readonly entries: { readonly name: string; readonly plan: string; readonly kernels: number; readonly files: readonly string[] }[];
+}
+
+/**
+ * WGSL kernels that are the same shader up to their header comment and buffer variable names (bindings are
+ * positional) share one file, named after the first of them.
+ */
+export function wgslFingerprint(code: string): string {
+  const ids = new Map<string, number>();
+  return code.replace(/^\/\/.*\n/, '').replace(/\bbuf(\d+)\b/g, (_m, id: string) => {
+    if (!ids.has(id)) ids.set(id, ids.size);
+    return `buf@${ids.get(id)}`;
+  });
+}
+
+async function emit(a: Args, file: string, program: Program, target: string, outDir: string | undefined): Promise<Manifest> {
+  const entries: Manifest['entries'][number][] = [];
   for (const g of program.entries) {
     const plan = lowerGraph(g, program.symbols);
-    const dir = outDir ? (program.entries.length > 1 ? join(outDir, g.entry) : outDir) : undefined;
-    const shown = shownDir ? (program.entries.length > 1 ? join(shownDir, g.entry) : shownDir) : undefined;
+    // One folder per entry, whatever the number of entries, so paths do not depend on the spec's other entries.
+    const dir = outDir ? join(outDir, g.entry) : undefined;
     if (dir) mkdirSync(dir, { recursive: true });
     let files: string[] = [], bindings: number[][] = [], dispatch: string[] = [];
     let cudaStats: { kernel: string; registers: number; spillStores: number; spillLoads: number }[] | undefined;
     if (target === 'wgsl') {
       const rendered = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
-      files = rendered.map((r) => `${r.name}.wgsl`);
+      const byPrint = new Map<string, { file: string; code: string; users: string[] }>();
+      for (const r of rendered) {
+        const f = wgslFingerprint(r.code);
+        const hit = byPrint.get(f) ?? { file: `${r.name}.wgsl`, code: r.code, users: [] };
+        hit.users.push(r.name);
+        byPrint.set(f, hit);
+        files.push(hit.file);
+      }
       bindings = rendered.map((r) => [...r.bindings]);
       dispatch = rendered.map((r) => r.dispatchText);
-      if (dir) rendered.forEach((r) => writeFileSync(join(dir, `${r.name}.wgsl`), r.code));
+      if (dir) for (const d of byPrint.values()) {
+        const head = d.users.length > 1 ? `// shared by ${d.users.length} kernels with the same code (bindings are positional): ${d.users.join(', ')}\n` : '';
+        writeFileSync(join(dir, d.file), head + d.code);
+      }
     } else {
       const cuda = await import('../codegen-cuda/module.js');
       const mod = cuda.renderCudaModule(plan, program);
-      files = plan.kernels.map(() => `${g.entry}.cu`);
+      files = plan.kernels.map(() => 'module.cu');
       bindings = mod.kernels.map((k) => [...k.params]);
       dispatch = mod.kernels.map((k) => k.dispatchText);
-      if (dir) writeFileSync(join(dir, `${g.entry}.cu`), mod.source);
+      if (dir) writeFileSync(join(dir, 'module.cu'), mod.source);
       if (a.values.stats) cudaStats = await cuda.cudaStats(mod.source);
     }
     if (dir) writeFileSync(join(dir, 'plan.json'), JSON.stringify(planJson(plan, files, bindings, dispatch), null, 2) + '\n');
     if (a.values.stats) printStats(program, g, plan, cudaStats);
-    if (shown) log(`wrote ${plan.kernels.length} kernels and plan.json to ${shown}`);
+    entries.push({ name: g.entry, plan: `${g.entry}/plan.json`, kernels: plan.kernels.length, files: [...new Set(files)].map((f) => `${g.entry}/${f}`) });
   }
+  const manifest: Manifest = { tfx: tfxVersion(), model: program.model, preset: program.preset, target, f16: a.values.f16 === true, spec: file, entries };
+  if (outDir) writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
 }
 
 function printStats(program: Program, g: Graph, plan: KernelPlan, cuda?: { kernel: string; registers: number; spillStores: number; spillLoads: number }[]): void {

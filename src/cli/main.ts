@@ -85,12 +85,12 @@ export const COMMANDS: Record<string, Command> = {
     run: lazy(() => import('./cmd-run.js')),
   },
   compile: {
-    summary: 'compile entries to WGSL or CUDA kernels plus a plan (plan.json)',
+    summary: 'compile entries to WGSL or CUDA kernels: DIR/ENTRY/ (kernel files, plan.json) and DIR/manifest.json',
     operands: 'FILE.tfx',
     flags: {
       ...preset, ...entry,
       target: { type: 'string', value: 'wgsl|cuda', help: 'kernel language: wgsl (default) or cuda', example: '--target cuda' },
-      o: { type: 'string', short: 'o', value: 'DIR', help: 'output folder', example: '-o out/transfusion' },
+      o: { type: 'string', short: 'o', value: 'DIR', help: 'output folder, replaced as a whole (only a new or empty folder or an earlier tfx output); default: MODEL-TARGET in the current folder, or nothing written with --stats alone', example: '-o out/transfusion' },
       stats: { type: 'boolean', help: 'print kernel counts before and after fusion, memory, and (cuda) registers and spills from nvcc', example: '--stats' },
       ...f16,
     },
@@ -117,9 +117,9 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return `tfx ${pkg.version}`;
+/** The package version (package.json). */
+export function tfxVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export function usage(): string {
@@ -140,7 +140,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) { process.stderr.write(usage() + '\n'); return 2; }
   if (name === '--help' || name === '-h') { process.stdout.write(usage() + '\n'); return 0; }
-  if (name === '--version' || name === '-V' || name === 'version') { process.stdout.write(version() + '\n'); return 0; }
+  if (name === '--version' || name === '-V' || name === 'version') { process.stdout.write(`tfx ${tfxVersion()}\n`); return 0; }
   if (name === 'help') {
     const topic = rest[0];
     if (topic === undefined) { process.stdout.write(usage() + '\n'); return 0; }

@@ -81,8 +81,15 @@ describe('tfx init / example-inputs / run --backend cpu', () => {
     expect(r.err).toMatch(/dimension B is \d+ from .* but \d+ from len/);
   });
 
-  it('run without --weights is misuse (exit 2); --backend cuda fails cleanly without a driver', () => {
-    expect(tfx('run', SPEC, '--inputs', p('fwd.safetensors')).code).toBe(2);
+  it('run without --weights initializes them as tfx init --seed 0 does; --backend cuda fails cleanly without a driver', () => {
+    expect(tfx('init', SPEC, '--seed', '0', '-o', p('w0.safetensors')).code).toBe(0);
+    const given = tfx('run', SPEC, '--backend', 'cpu', '--weights', p('w0.safetensors'), '--inputs', p('fwd.safetensors'), '-o', p('o1.safetensors'));
+    const dflt = tfx('run', SPEC, '--backend', 'cpu', '--inputs', p('fwd.safetensors'), '-o', p('o2.safetensors'));
+    expect(given.code, given.err).toBe(0);
+    expect(dflt.code, dflt.err).toBe(0);
+    expect(dflt.err).toContain("weights: initialized from the spec's init rules, seed 0");
+    const a = loadSafetensors(p('o1.safetensors')), b = loadSafetensors(p('o2.safetensors'));
+    for (const k of ['logits', 'noise']) expect(Array.from(b.get(k)!.data), k).toEqual(Array.from(a.get(k)!.data));
     const r = tfx('run', SPEC, '--backend', 'cuda', '--weights', p('w.safetensors'), '--inputs', p('fwd.safetensors'));
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n').filter((l) => l.startsWith('tfx run:'))).toHaveLength(1);
