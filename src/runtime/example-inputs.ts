@@ -2,12 +2,13 @@
  * Valid random batches for an entry, from one of the named input generators:
  *  - `random`: every symbolic dim bound (--dim NAME=VALUE, else 4), values by dtype (floats standard normal,
  *    ints in [0, 8), bools 0/1) or in the range a `# @range NAME LO HI` directive declares;
- *  - `transfusion`: a real mixed-modality Transfusion batch for inputs named tokens, img, img_pos, img_start,
- *    len, t (several sequence lengths with right padding, text tokens, images wrapped in BOI/EOI at random
- *    places, consistent image metadata, random timesteps); any other input as `random` does it.
+ *  - `transfusion`: a real mixed-modality Transfusion batch over the dims B (batch), S (sequence) and N (image
+ *    slots) for inputs named tokens, img, img_pos, img_start, len, t (several sequence lengths with right
+ *    padding, text tokens, images wrapped in BOI/EOI at random places, consistent image metadata, random
+ *    timesteps); any other input as `random` does it. Those names are the generator's documented interface.
  * The generator is chosen explicitly or by the spec's `# @inputs NAME` directive, never guessed from names.
  */
-import { dimEval, type Dim } from '../core/dim.js';
+import { dimEval } from '../core/dim.js';
 import { isFloat } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { Graph, Node, Program } from '../ir/graph.js';
@@ -47,9 +48,6 @@ export function chooseGenerator(program: Program, explicit?: GeneratorName): { n
   return { name: d.name as GeneratorName, why: `from the spec's '# @inputs ${d.name}' (line ${d.line})` };
 }
 
-const symbolOf = (d: Dim | undefined): string | undefined =>
-  d && d.terms.length === 1 && d.terms[0]!.c === 1 && d.terms[0]!.syms.length === 1 ? d.terms[0]!.syms[0] : undefined;
-
 /** Every symbolic dim of the program bound: given values first, then the generator's defaults. */
 export function exampleDims(program: Program, graph: Graph, generator: GeneratorName, o: ExampleOptions = {}): Record<string, number> {
   const dims: Record<string, number> = {};
@@ -59,12 +57,11 @@ export function exampleDims(program: Program, graph: Graph, generator: Generator
     dims[k] = v;
   }
   if (generator === 'transfusion') {
-    const byName = (n: string) => graph.inputs.find((i) => i.arg.name === n);
+    // The generator's contract: the layout dims are the spec's B (batch), S (sequence) and N (image slots).
     const nPatches = program.config.n_patches ?? 0;
     const seqDefault = nPatches > 0 ? Math.max(64, 2 * (nPatches + 2) + 16) : 64;
-    const B = symbolOf(byName('tokens')?.shape[0]), S = symbolOf(byName('tokens')?.shape[1]), N = symbolOf(byName('img_start')?.shape[1]);
-    for (const [sym, shorthand, dflt] of [[B, o.batch, 2], [S, o.seq, seqDefault], [N, o.images, 2]] as const)
-      if (sym !== undefined) dims[sym] ??= shorthand ?? dflt;
+    for (const [sym, shorthand, dflt] of [['B', o.batch, 2], ['S', o.seq, seqDefault], ['N', o.images, 2]] as const)
+      if (program.symbols.includes(sym)) dims[sym] ??= shorthand ?? dflt;
   }
   for (const s of program.symbols) dims[s] ??= DEFAULT_DIM;
   return dims;
@@ -145,9 +142,7 @@ export function exampleInputs(program: Program, graph: Graph, seed: number, o: E
   const cfg = program.config;
   let layout: Layout | undefined;
   if (generator === 'transfusion') {
-    const tokens = graph.inputs.find((i) => i.arg.name === 'tokens'), starts = graph.inputs.find((i) => i.arg.name === 'img_start');
-    if (!tokens || tokens.shape.length !== 2) throw new ExampleError(`the transfusion generator needs an input tokens: i32[batch, seq] (entry '${graph.entry}' has ${graph.inputs.map((i) => i.arg.name).join(', ')})`);
-    const B = dimEval(tokens.shape[0]!, dims), S = dimEval(tokens.shape[1]!, dims), N = starts?.shape.length === 2 ? dimEval(starts.shape[1]!, dims) : 1;
+    const B = dims.B ?? o.batch ?? 2, S = dims.S ?? o.seq ?? 64, N = dims.N ?? o.images ?? 2;
     if (!(B >= 1 && S >= 1 && N >= 1)) throw new ExampleError('batch, sequence length and image slots must be at least 1');
     layout = makeLayout(rng, { batch: B, seq: S, images: N }, cfg.n_patches ?? 0, cfg.vocab ?? 256, cfg.boi ?? 0, cfg.eoi ?? 0);
   }
