@@ -95,7 +95,7 @@ export async function epsAfter(m: ReturnType<typeof tinyModel>, prefix: readonly
   e.reset({ B: 1, C });
   const seqImg = new Int32Array(C).fill(-1);
   await e.run('prefill', new Map([
-    ['tokens', hostTensor('i32', [1, L], prefix)], ['img', hostTensor('i32', [1, L], new Int32Array(L).fill(-1))],
+    ['tokens', hostTensor('i32', [1, L], [...prefix])], ['img', hostTensor('i32', [1, L], new Int32Array(L).fill(-1))],
     ['img_pos', hostTensor('i32', [1, L], new Int32Array(L).fill(-1))], ['img_start', hostTensor('i32', [1, 1], [-1])],
     ['len', hostTensor('i32', [1], [L])], ['latents', hostTensor('f32', [1, 1, c.latent_c!, c.latent_hw!, c.latent_hw!])],
     ['t', hostTensor('i32', [1, 1])], ['pos', hostTensor('i32', [1, L], Int32Array.from({ length: L }, (_, i) => i))],
