@@ -211,6 +211,22 @@ export class Builder {
   compute(dtype: DType, shape: Shape, src: readonly Node[], body: IExpr): Node {
     return this.node('compute', dtype, shape, src, { body });
   }
+
+  scatterAdd(values: Node, shape: Shape, idxSrcs: readonly Node[], idx: readonly IExpr[]): Node {
+    if (!isFloat(values.dtype)) fail(`scatter_add values must be floats, got ${values.dtype}`);
+    if (idx.length !== shape.length) fail(`scatter_add into ${shapeStr(shape)} needs ${shape.length} index expressions, got ${idx.length}`);
+    if (idx.some((e) => isFloat(e.dtype))) fail('scatter_add index expressions must be integers');
+    return this.node('scatter_add', values.dtype, shape, [values, ...idxSrcs], { idx });
+  }
+
+  attentionGrad(wrt: 'q' | 'k' | 'v', q: Node, k: Node, v: Node, out: Node, dOut: Node, maskInputs: readonly Node[], mask: IExpr | null, maskName: string, scale: number): Node {
+    const fwd = this.attention(q, k, v, maskInputs, mask, maskName, scale);
+    if (!shapeEq(out.shape, fwd.shape) || !shapeEq(dOut.shape, fwd.shape))
+      fail(`attention_grad: out ${shapeStr(out.shape)} and dOut ${shapeStr(dOut.shape)} must have the forward's shape ${shapeStr(fwd.shape)}`);
+    const t = fwd.dtype;
+    const of = { q, k, v }[wrt];
+    return this.node('attention_grad', t, of.shape, [q, k, v, out, dOut].map((x) => this.cast(x, t)).concat(maskInputs), { mask, maskName, scale, wrt });
+  }
 }
 
 export { dimMul };

@@ -67,6 +67,19 @@ export interface OpArgs {
   attention: { readonly mask: IExpr | null; readonly maskName: string; readonly scale: number };
   /** out[i0, i1, ...] = body, body over idx 0..rank-1 with loads from src. */
   compute: { readonly body: IExpr };
+  /**
+   * (values [...I], ...idxSrcs) -> node.shape, zeros plus, for every index i of values in row-major order,
+   * out[clamp(idx(i))] += values[i]. `idx` has one i32 IExpr per output axis, over idx 0..rank(values)-1, whose
+   * loads refer to the index sources (load source j = src[1 + j]). Accumulation in a fixed order: deterministic,
+   * exact for repeated indices. The gradient of `gather` and of data-dependent `compute` loads.
+   */
+  scatter_add: { readonly idx: readonly IExpr[] };
+  /**
+   * Gradient of `attention` with respect to one of q, k, v (`wrt`): sources (q, k, v, out, dOut, ...maskInputs),
+   * shape of the `wrt` source. Same mask (load source j = src[5 + j]), scale and KV-head grouping as the forward;
+   * probabilities are recomputed from q and k; rows with no allowed key contribute nothing.
+   */
+  attention_grad: { readonly mask: IExpr | null; readonly maskName: string; readonly scale: number; readonly wrt: 'q' | 'k' | 'v' };
 }
 export type Op = keyof OpArgs;
 export type ArgOf<O extends Op> = OpArgs[O];

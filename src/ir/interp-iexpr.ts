@@ -6,8 +6,8 @@
  */
 import { dimEval, type Bindings } from '../core/dim.js';
 import { promote, type DType } from '../core/dtype.js';
-import type { HostTensor } from '../core/tensor.js';
 import { COMPARE_OPS, type IExpr } from './graph.js';
+import type { Tensor } from './interp-ops.js';
 import { InterpError, binaryScalar, canon, castScalar, numericValue, unaryScalar } from './interp-scalar.js';
 
 const NO_DIMS: Bindings = {};
@@ -19,11 +19,11 @@ function operandType(e: Extract<IExpr, { k: 'bin' }>): DType {
   return e.dtype;
 }
 
-function evalAs(e: IExpr, t: DType, idx: ArrayLike<number>, srcs: readonly HostTensor[], dims: Bindings): number {
+function evalAs(e: IExpr, t: DType, idx: ArrayLike<number>, srcs: readonly Tensor[], dims: Bindings): number {
   return castScalar(evalIExpr(e, idx, srcs, dims), e.dtype, t);
 }
 
-function load(e: Extract<IExpr, { k: 'load' }>, idx: ArrayLike<number>, srcs: readonly HostTensor[], dims: Bindings): number {
+function load(e: Extract<IExpr, { k: 'load' }>, idx: ArrayLike<number>, srcs: readonly Tensor[], dims: Bindings): number {
   const s = srcs[e.src];
   if (!s) throw new InterpError(`load reads source ${e.src}, but only ${srcs.length} sources were given`);
   if (e.idx.length !== s.shape.length)
@@ -43,7 +43,7 @@ function load(e: Extract<IExpr, { k: 'load' }>, idx: ArrayLike<number>, srcs: re
  * Value of `e` (canonical in e.dtype) with index variables `idx`, loads from `srcs` (clamped), and `dim`
  * nodes evaluated with `dims`.
  */
-export function evalIExpr(e: IExpr, idx: ArrayLike<number>, srcs: readonly HostTensor[], dims: Bindings = NO_DIMS): number {
+export function evalIExpr(e: IExpr, idx: ArrayLike<number>, srcs: readonly Tensor[], dims: Bindings = NO_DIMS): number {
   switch (e.k) {
     case 'idx': {
       if (e.i < 0 || e.i >= idx.length) throw new InterpError(`index variable ${e.i} is not bound (${idx.length} are)`);
@@ -73,7 +73,7 @@ export function evalIExpr(e: IExpr, idx: ArrayLike<number>, srcs: readonly HostT
  * and load source i = maskInputs[i] (the attention node's src[3 + i]). A null mask allows everything.
  */
 export function evalMaskElement(
-  mask: IExpr | null, b: number, q: number, k: number, maskInputs: readonly HostTensor[], dims: Bindings = NO_DIMS,
+  mask: IExpr | null, b: number, q: number, k: number, maskInputs: readonly Tensor[], dims: Bindings = NO_DIMS,
 ): boolean {
   if (mask === null) return true;
   return castScalar(evalIExpr(mask, [b, q, k], maskInputs, dims), mask.dtype, 'bool') !== 0;

@@ -5,11 +5,14 @@
  */
 import type { DType } from '../core/dtype.js';
 import { numel } from '../core/dim.js';
-import type { HostTensor } from '../core/tensor.js';
-import { InterpError, canon, kindOf, numericValue } from './interp-scalar.js';
+import { InterpError, canon, float64Mode, kindOf, numericValue } from './interp-scalar.js';
 
-export type Data = Float32Array | Int32Array;
-export const alloc = (t: DType, n: number): Data => (kindOf(t) === 'float' ? new Float32Array(n) : new Int32Array(n));
+/** Float64Array only in float64 mode (interp-scalar.ts `withFloat64`). */
+export type Data = Float32Array | Float64Array | Int32Array;
+/** A Tensor, or its float64-mode twin. */
+export interface Tensor { readonly dtype: DType; readonly shape: readonly number[]; readonly data: Data }
+export const alloc = (t: DType, n: number): Data =>
+  (kindOf(t) === 'float' ? (float64Mode() ? new Float64Array(n) : new Float32Array(n)) : new Int32Array(n));
 
 export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -37,7 +40,7 @@ export function stridedCopy(src: Data, out: Data, outShape: readonly number[], s
 }
 
 /** Right-aligned numpy broadcast: size-1 (and missing leading) source axes get stride 0. */
-export function expand(x: HostTensor, outShape: readonly number[], out: Data): void {
+export function expand(x: Tensor, outShape: readonly number[], out: Data): void {
   const st = stridesOf(x.shape);
   const lead = outShape.length - x.shape.length;
   const srcStrides = outShape.map((n, i) => {
@@ -49,12 +52,12 @@ export function expand(x: HostTensor, outShape: readonly number[], out: Data): v
   stridedCopy(x.data, out, outShape, srcStrides, 0);
 }
 
-export function permute(x: HostTensor, perm: readonly number[], outShape: readonly number[], out: Data): void {
+export function permute(x: Tensor, perm: readonly number[], outShape: readonly number[], out: Data): void {
   const st = stridesOf(x.shape);
   stridedCopy(x.data, out, outShape, perm.map((p) => st[p]!), 0);
 }
 
-export function slice(x: HostTensor, axis: number, start: number, outShape: readonly number[], out: Data): void {
+export function slice(x: Tensor, axis: number, start: number, outShape: readonly number[], out: Data): void {
   const len = outShape[axis]!;
   if (start < 0 || start + len > x.shape[axis]!)
     throw new InterpError(`slice [${start}, ${start + len}) is out of range for axis ${axis} of size ${x.shape[axis]}`);
@@ -62,7 +65,7 @@ export function slice(x: HostTensor, axis: number, start: number, outShape: read
   stridedCopy(x.data, out, outShape, st, start * st[axis]!);
 }
 
-export function concat(xs: readonly HostTensor[], axis: number, outShape: readonly number[], out: Data): void {
+export function concat(xs: readonly Tensor[], axis: number, outShape: readonly number[], out: Data): void {
   const outer = numel(outShape.slice(0, axis)), inner = numel(outShape.slice(axis + 1));
   const rowOut = outShape[axis]! * inner;
   let col = 0;
@@ -77,7 +80,7 @@ export function concat(xs: readonly HostTensor[], axis: number, outShape: readon
  * Reduce over `axes` (removed). Float sum/mean accumulate in f64; int sums wrap; u32 max/min compare unsigned.
  * Empty reductions give the identity (sum 0, max -Inf or INT_MIN, min +Inf or INT_MAX, mean NaN).
  */
-export function reduce(x: HostTensor, kind: 'sum' | 'max' | 'min' | 'mean', axes: readonly number[], t: DType, out: Data): void {
+export function reduce(x: Tensor, kind: 'sum' | 'max' | 'min' | 'mean', axes: readonly number[], t: DType, out: Data): void {
   const k = kindOf(t);
   const n = out.length;
   const init = kind === 'max' ? -Infinity : kind === 'min' ? Infinity : 0;
@@ -111,7 +114,7 @@ export function reduce(x: HostTensor, kind: 'sum' | 'max' | 'min' | 'mean', axes
 }
 
 /** [..., M, K] x [..., K, N] with equal batch dims; f64 dot products for floats, wrapping for ints. */
-export function matmul(a: HostTensor, b: HostTensor, t: DType, out: Data): void {
+export function matmul(a: Tensor, b: Tensor, t: DType, out: Data): void {
   const r = a.shape.length;
   const M = a.shape[r - 2]!, K = a.shape[r - 1]!, N = b.shape[r - 1]!;
   const batch = numel(a.shape.slice(0, -2));
@@ -130,7 +133,7 @@ export function matmul(a: HostTensor, b: HostTensor, t: DType, out: Data): void 
 }
 
 /** table [V, ...rest] indexed by ids (each clamped into [0, V - 1]) -> [...ids, ...rest]. */
-export function gather(table: HostTensor, ids: HostTensor, out: Data): void {
+export function gather(table: Tensor, ids: Tensor, out: Data): void {
   const V = table.shape[0]!;
   const row = numel(table.shape.slice(1));
   if (V === 0 && ids.data.length > 0) throw new InterpError('gather from an empty table');
@@ -142,7 +145,7 @@ export function gather(table: HostTensor, ids: HostTensor, out: Data): void {
 }
 
 /** Softmax or log-softmax along `axis`, max-subtracted; a row of all -Inf gives NaN, as the formula does. */
-export function softmax(x: HostTensor, axis: number, log: boolean, t: DType, out: Data): void {
+export function softmax(x: Tensor, axis: number, log: boolean, t: DType, out: Data): void {
   const L = x.shape[axis]!, inner = numel(x.shape.slice(axis + 1)), outer = numel(x.shape.slice(0, axis));
   const X = x.data;
   for (let o = 0; o < outer; o++) {
@@ -162,7 +165,7 @@ export function softmax(x: HostTensor, axis: number, log: boolean, t: DType, out
 }
 
 /** x * rsqrt(mean(x^2) + eps) * w over the last axis. */
-export function rmsnorm(x: HostTensor, w: HostTensor, eps: number, t: DType, out: Data): void {
+export function rmsnorm(x: Tensor, w: Tensor, eps: number, t: DType, out: Data): void {
   const D = x.shape[x.shape.length - 1]!, rows = D === 0 ? 0 : x.data.length / D;
   const X = x.data, W = w.data;
   for (let r = 0; r < rows; r++) {
@@ -174,7 +177,7 @@ export function rmsnorm(x: HostTensor, w: HostTensor, eps: number, t: DType, out
 }
 
 /** (x - mean) * rsqrt(var + eps) * w + b over the last axis, biased variance (two passes). */
-export function layernorm(x: HostTensor, w: HostTensor, b: HostTensor, eps: number, t: DType, out: Data): void {
+export function layernorm(x: Tensor, w: Tensor, b: Tensor, eps: number, t: DType, out: Data): void {
   const D = x.shape[x.shape.length - 1]!, rows = D === 0 ? 0 : x.data.length / D;
   const X = x.data, W = w.data, Bv = b.data;
   for (let r = 0; r < rows; r++) {
@@ -192,7 +195,7 @@ export function layernorm(x: HostTensor, w: HostTensor, b: HostTensor, eps: numb
  * Rotate-half RoPE on x [B, H, S, D] with positions pos [B, S]: pair (i, i + D/2) rotated by
  * pos * theta^(-2i/D). Angles, cos and sin are computed in f64.
  */
-export function rope(x: HostTensor, pos: HostTensor, theta: number, t: DType, out: Data): void {
+export function rope(x: Tensor, pos: Tensor, theta: number, t: DType, out: Data): void {
   const [B, H, S, D] = x.shape as [number, number, number, number];
   if (D % 2 !== 0) throw new InterpError(`rope needs an even head dimension, got ${D}`);
   const half = D / 2, X = x.data;
@@ -216,7 +219,7 @@ export function rope(x: HostTensor, pos: HostTensor, theta: number, t: DType, ou
  * the allowed keys only; a query row with none allowed is all zeros.
  */
 export function attention(
-  q: HostTensor, k: HostTensor, v: HostTensor, scale: number, allowed: (b: number) => Uint8Array, t: DType, out: Data,
+  q: Tensor, k: Tensor, v: Tensor, scale: number, allowed: (b: number) => Uint8Array, t: DType, out: Data,
 ): void {
   const [B, Hq, Sq, D] = q.shape as [number, number, number, number];
   const [, Hkv, Sk] = k.shape as [number, number, number, number];

@@ -55,11 +55,25 @@ export function kindOf(t: DType): Kind {
 }
 
 /**
+ * Float64 evaluation (gradient checks by finite differences need it): while `withFloat64` runs, float results
+ * are kept exactly as computed in f64 (no rounding to f32/f16/bf16) and float tensors are Float64Array. The
+ * interpreter is synchronous, so the mode cannot leak into other work; it is restored even on a throw.
+ */
+let exactFloats = false;
+export const float64Mode = (): boolean => exactFloats;
+export function withFloat64<T>(f: () => T): T {
+  const prev = exactFloats;
+  exactFloats = true;
+  try { return f(); } finally { exactFloats = prev; }
+}
+
+/**
  * Canonical form of an arithmetic result in dtype t. Floats: computed in f64, rounded to f32 (one correct
  * rounding), then to f16/bf16 for those dtypes, as a GPU storing an f32 result to a half buffer would.
  * Ints wrap to 32 bits; bool is 0/1.
  */
 export function canon(x: number, t: DType): number {
+  if (exactFloats && isFloat(t)) return x;
   switch (t) {
     case 'f32': return Math.fround(x);
     case 'f16': return roundF16(Math.fround(x));

@@ -27,14 +27,19 @@
  * idx 0 = b, 1 = q, 2 = k and loads from the mask inputs (src[3 + i]); masked keys are excluded from the
  * softmax; a row with no allowed key outputs zeros, never NaN; mask null allows all.
  * compute: body IExpr over the output index; every load index clamped into [0, dim - 1] (interp-iexpr.ts).
+ * scatter_add and attention_grad (the ops autodiff adds): interp-backward.ts.
  * input / param: looked up by name; missing names or shapes that differ from the node's are errors.
+ * `interpretF64` evaluates every float in f64 without rounding (float64 mode, for gradient checks).
  */
 import { dimEval, shapeEval, shapeStr } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
-import { topoSort, type Node } from './graph.js';
+import { topoSort, type IExpr, type Node } from './graph.js';
 import { evalIExpr } from './interp-iexpr.js';
+import { attentionGrad, scatterAdd } from './interp-backward.js';
 import * as K from './interp-ops.js';
-import { InterpError, binaryScalar, canon, castScalar, kindOf, unaryScalar } from './interp-scalar.js';
+import { InterpError, binaryScalar, canon, castScalar, kindOf, unaryScalar, withFloat64 } from './interp-scalar.js';
+
+export type { Tensor } from './interp-ops.js';
 
 export { evalIExpr, evalMaskElement } from './interp-iexpr.js';
 export { InterpError, roundF16, roundBf16 } from './interp-scalar.js';
@@ -50,7 +55,23 @@ export interface InterpEnv {
 
 /** Evaluate `roots` given values for input and param nodes (by name) and symbol bindings. */
 export function interpret(roots: readonly Node[], env: InterpEnv, _opts: InterpOptions = {}): HostTensor[] {
-  const vals = new Map<number, HostTensor>();
+  return run(roots, env) as HostTensor[]; // outside float64 mode every float tensor is a Float32Array
+}
+
+/** Values and params of float64 mode: float data may be Float64Array (e.g. parameters perturbed by 1e-6). */
+export interface InterpEnv64 {
+  readonly inputs: ReadonlyMap<string, K.Tensor>;
+  readonly params: ReadonlyMap<string, K.Tensor>;
+  readonly dims: Readonly<Record<string, number>>;
+}
+
+/** `interpret` in float64 mode: every float op computed and stored in f64 (results hold Float64Array data). */
+export function interpretF64(roots: readonly Node[], env: InterpEnv64): K.Tensor[] {
+  return withFloat64(() => run(roots, env));
+}
+
+function run(roots: readonly Node[], env: InterpEnv64): K.Tensor[] {
+  const vals = new Map<number, K.Tensor>();
   for (const n of topoSort(roots)) {
     const srcs = n.src.map((s) => vals.get(s.id)!);
     vals.set(n.id, evalNode(n, srcs, env));
@@ -58,7 +79,7 @@ export function interpret(roots: readonly Node[], env: InterpEnv, _opts: InterpO
   return roots.map((r) => vals.get(r.id)!);
 }
 
-function evalShape(n: Node, env: InterpEnv): number[] {
+function evalShape(n: Node, env: InterpEnv64): number[] {
   const shape = shapeEval(n.shape, env.dims);
   const bad = shape.find((d) => d < 0 || !Number.isInteger(d));
   if (bad !== undefined) throw new InterpError(`${n.op} node has shape ${shapeStr(n.shape)} = [${shape.join(', ')}], which is not a valid shape`);
@@ -66,13 +87,13 @@ function evalShape(n: Node, env: InterpEnv): number[] {
 }
 
 /** An input or param tensor, checked against the node and converted to its dtype if they share storage. */
-function bound(n: Node<'input'> | Node<'param'>, given: HostTensor | undefined, shape: number[]): HostTensor {
+function bound(n: Node<'input'> | Node<'param'>, given: K.Tensor | undefined, shape: number[]): K.Tensor {
   const what = `${n.op} '${n.arg.name}'`;
   if (!given) throw new InterpError(`missing ${what} (${n.dtype}${shapeStr(n.shape)})`);
   if (given.shape.length !== shape.length || given.shape.some((d, i) => d !== shape[i]))
     throw new InterpError(`${what} has shape [${given.shape.join(', ')}], expected ${shapeStr(n.shape)} = [${shape.join(', ')}]`);
   const wantFloat = kindOf(n.dtype) === 'float';
-  if ((given.data instanceof Float32Array) !== wantFloat)
+  if ((given.data instanceof Float32Array || given.data instanceof Float64Array) !== wantFloat)
     throw new InterpError(`${what} was given as ${given.dtype} data, expected ${n.dtype}`);
   // f16/bf16/bool are re-canonicalised even when the dtype matches: the storage can hold values the type cannot.
   if (given.dtype === n.dtype && n.dtype !== 'f16' && n.dtype !== 'bf16' && n.dtype !== 'bool') return given;
@@ -82,7 +103,7 @@ function bound(n: Node<'input'> | Node<'param'>, given: HostTensor | undefined, 
   return { dtype: n.dtype, shape, data };
 }
 
-function evalNode(n: Node, s: HostTensor[], env: InterpEnv): HostTensor {
+function evalNode(n: Node, s: K.Tensor[], env: InterpEnv64): K.Tensor {
   const shape = evalShape(n, env);
   if (n.op === 'input') return bound(n as Node<'input'>, env.inputs.get((n as Node<'input'>).arg.name), shape);
   if (n.op === 'param') return bound(n as Node<'param'>, env.params.get((n as Node<'param'>).arg.name), shape);
@@ -126,22 +147,15 @@ function evalNode(n: Node, s: HostTensor[], env: InterpEnv): HostTensor {
     case 'rope': K.rope(a, s[1]!, (n as Node<'rope'>).arg.theta, t, out); break;
     case 'attention': {
       const arg = (n as Node<'attention'>).arg;
-      const maskInputs = s.slice(3);
-      const Sq = shape[2]!, Sk = s[1]!.shape[2]!;
-      const allowed = (b: number): Uint8Array => {
-        const m = new Uint8Array(Sq * Sk);
-        if (arg.mask === null) return m.fill(1);
-        const idx = new Int32Array(3);
-        idx[0] = b;
-        for (let i = 0; i < Sq; i++) for (let j = 0; j < Sk; j++) {
-          idx[1] = i; idx[2] = j;
-          m[i * Sk + j] = castScalar(evalIExpr(arg.mask, idx, maskInputs, env.dims), arg.mask.dtype, 'bool');
-        }
-        return m;
-      };
-      K.attention(a, s[1]!, s[2]!, arg.scale, allowed, t, out);
+      K.attention(a, s[1]!, s[2]!, arg.scale, maskOf(arg.mask, s.slice(3), shape[2]!, s[1]!.shape[2]!, env), t, out);
       break;
     }
+    case 'attention_grad': {
+      const arg = (n as Node<'attention_grad'>).arg;
+      attentionGrad(arg.wrt, a, s[1]!, s[2]!, s[3]!, s[4]!, arg.scale, maskOf(arg.mask, s.slice(5), a.shape[2]!, s[1]!.shape[2]!, env), t, out);
+      break;
+    }
+    case 'scatter_add': scatterAdd(a, s.slice(1), (n as Node<'scatter_add'>).arg.idx, shape, env.dims, t, out); break;
     case 'compute': {
       const body = (n as Node<'compute'>).arg.body;
       const r = shape.length, idx = new Int32Array(r);
@@ -157,4 +171,19 @@ function evalNode(n: Node, s: HostTensor[], env: InterpEnv): HostTensor {
     }
   }
   return { dtype: t, shape, data: out };
+}
+
+/** The [Sq * Sk] allowed-mask of batch b: the mask IExpr with idx 0 = b, 1 = q, 2 = k (null: all allowed). */
+function maskOf(mask: IExpr | null, maskInputs: readonly K.Tensor[], Sq: number, Sk: number, env: InterpEnv64): (b: number) => Uint8Array {
+  return (b) => {
+    const m = new Uint8Array(Sq * Sk);
+    if (mask === null) return m.fill(1);
+    const idx = new Int32Array(3);
+    idx[0] = b;
+    for (let i = 0; i < Sq; i++) for (let j = 0; j < Sk; j++) {
+      idx[1] = i; idx[2] = j;
+      m[i * Sk + j] = castScalar(evalIExpr(mask, idx, maskInputs, env.dims), mask.dtype, 'bool');
+    }
+    return m;
+  };
 }

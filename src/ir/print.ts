@@ -108,6 +108,12 @@ function head(n: Node, ref: (src: number) => string): string {
       return `attention{scale=${x.scale}${mask}}`;
     }
     case 'compute': return `compute{${printIExpr((a as Node<'compute'>['arg']).body, ref)}}`;
+    case 'scatter_add': return `scatter_add{[${(a as Node<'scatter_add'>['arg']).idx.map((e) => printIExpr(e, (i) => ref(i + 1))).join(', ')}]}`;
+    case 'attention_grad': {
+      const x = a as Node<'attention_grad'>['arg'];
+      const mask = x.mask ? `, mask ${x.maskName} = ${printIExpr(x.mask, (i) => ref(i + 5))}` : '';
+      return `attention_grad{d${x.wrt}, scale=${x.scale}${mask}}`;
+    }
     default: return n.op; // where, cast, expand, reshape, matmul, gather: no argument
   }
 }

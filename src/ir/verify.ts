@@ -37,6 +37,11 @@ export function reapply(b: Builder, n: Node, src: readonly Node[]): Node {
     case 'rope': return b.rope(s(0), s(1), (arg as Node<'rope'>['arg']).theta);
     case 'attention': { const a = arg as Node<'attention'>['arg']; return b.attention(s(0), s(1), s(2), src.slice(3), a.mask, a.maskName, a.scale); }
     case 'compute': return b.compute(n.dtype, n.shape, src, (arg as Node<'compute'>['arg']).body);
+    case 'scatter_add': return b.scatterAdd(s(0), n.shape, src.slice(1), (arg as Node<'scatter_add'>['arg']).idx);
+    case 'attention_grad': {
+      const a = arg as Node<'attention_grad'>['arg'];
+      return b.attentionGrad(a.wrt, s(0), s(1), s(2), s(3), s(4), src.slice(5), a.mask, a.maskName, a.scale);
+    }
   }
 }
 const fail = (m: string): never => { throw new ShapeError(m); };
@@ -87,6 +92,16 @@ function extraChecks(n: Node): string[] {
       return [...(m.dtype === 'bool' ? [] : [`mask has dtype ${m.dtype}, expected bool`]), ...checkIExpr(m, n.src.slice(3), 3)];
     }
     case 'gather': return isInt(n.src[1]?.dtype ?? 'i32') ? [] : ['gather ids are not integers'];
+    case 'scatter_add': {
+      const vals = n.src[0];
+      const rank = vals ? vals.shape.length : 0;
+      return (n as Node<'scatter_add'>).arg.idx.flatMap((e) => checkIExpr(e, n.src.slice(1), rank));
+    }
+    case 'attention_grad': {
+      const m = (n as Node<'attention_grad'>).arg.mask;
+      if (!m) return n.src.length === 5 ? [] : ['attention_grad without a mask has mask inputs'];
+      return [...(m.dtype === 'bool' ? [] : [`mask has dtype ${m.dtype}, expected bool`]), ...checkIExpr(m, n.src.slice(5), 3)];
+    }
     default: return [];
   }
 }
@@ -97,6 +112,8 @@ export function checkNode(n: Node, b = new Builder()): string[] {
   if (arity !== undefined && n.src.length !== arity) return [`${n.op} takes ${arity} sources, has ${n.src.length}`];
   if (n.op === 'concat' && n.src.length === 0) return ['concat has no sources'];
   if (n.op === 'attention' && n.src.length < 3) return [`attention takes at least 3 sources, has ${n.src.length}`];
+  if (n.op === 'attention_grad' && n.src.length < 5) return [`attention_grad takes at least 5 sources, has ${n.src.length}`];
+  if (n.op === 'scatter_add' && n.src.length < 1) return ['scatter_add has no values source'];
   const stand: Node[] = n.src.map((s, i) => b.input(`src${i}`, s.dtype, s.shape));
   let r: Node;
   try { r = reapply(b, n, stand); } catch (e) {

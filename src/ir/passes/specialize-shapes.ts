@@ -31,6 +31,8 @@ function substArg(n: Node, dims: Dims): unknown {
     case 'slice': { const a = (n as Node<'slice'>).arg; return { ...a, start: substDim(a.start, dims) }; }
     case 'compute': return { body: substIExpr((n as Node<'compute'>).arg.body, dims) };
     case 'attention': { const a = (n as Node<'attention'>).arg; return a.mask ? { ...a, mask: substIExpr(a.mask, dims) } : a; }
+    case 'attention_grad': { const a = (n as Node<'attention_grad'>).arg; return a.mask ? { ...a, mask: substIExpr(a.mask, dims) } : a; }
+    case 'scatter_add': return { idx: (n as Node<'scatter_add'>).arg.idx.map((e) => substIExpr(e, dims)) };
     default: return n.arg;
   }
 }
