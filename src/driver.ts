@@ -4,6 +4,7 @@ import { readBounded } from './runtime/fs-in.js';
 import { formatDiagnostics, type Diagnostic } from './dsl/diagnostics.js';
 import { parseDirectives } from './dsl/directives.js';
 import { parse } from './dsl/parse.js';
+import { GRAD_SUFFIX, gradEntry } from './ir/autodiff/grad.js';
 import { elaborate } from './ir/elaborate.js';
 import type { Program } from './ir/graph.js';
 
@@ -23,13 +24,22 @@ export function readSpec(file: string): string {
 
 export interface Compiled { readonly program: Program; readonly presets: readonly string[]; readonly source: string }
 
-/** Parse + check + elaborate. Throws SpecError with every diagnostic rendered. */
+/**
+ * Parse + check + elaborate. Throws SpecError with every diagnostic rendered. A requested entry `E_grad` that the
+ * spec does not declare, where E is declared, is E's gradient entry (autodiff/grad.ts).
+ */
 export function compileSource(source: string, file: string, opts: { preset?: string | undefined; entries?: readonly string[] | undefined } = {}): Compiled {
   const parsed = parse(source);
   if (!parsed.module) throw new SpecError(formatDiagnostics(parsed.diags.list, file, source), parsed.diags.list);
-  const r = elaborate(parsed.module, opts);
+  const declared = new Set(parsed.module.decls.flatMap((d) => (d.k === 'entry' ? [d.name.name] : [])));
+  const gradOf = (e: string) => (!declared.has(e) && e.endsWith(GRAD_SUFFIX) && declared.has(e.slice(0, -GRAD_SUFFIX.length)) ? e.slice(0, -GRAD_SUFFIX.length) : undefined);
+  const wanted = opts.entries && [...new Set(opts.entries.map((e) => gradOf(e) ?? e))];
+  const r = elaborate(parsed.module, { ...opts, entries: wanted });
   if (!r.program) throw new SpecError(formatDiagnostics(r.diags.list, file, source), r.diags.list);
-  return { program: { ...r.program, directives: parseDirectives(source) }, presets: r.presets, source };
+  const program = { ...r.program, directives: parseDirectives(source) };
+  if (!opts.entries?.some((e) => gradOf(e) !== undefined)) return { program, presets: r.presets, source };
+  const entries = opts.entries.map((e) => { const base = gradOf(e); return base !== undefined ? gradEntry(program, base) : program.entries.find((g) => g.entry === e)!; });
+  return { program: { ...program, entries }, presets: r.presets, source };
 }
 
 export function compileFile(file: string, opts: { preset?: string | undefined; entries?: readonly string[] | undefined } = {}): Compiled {
