@@ -18,6 +18,7 @@ export const USER_ERRORS = {
   TFX5001: 'inputs do not match the entry',
   TFX5002: 'cannot make example inputs',
   TFX5003: 'empty dimension',
+  TFX5004: 'entry cannot be differentiated',
   // devices
   TFX6001: 'WebGPU unavailable',
   TFX6002: 'GPU device error',
@@ -25,6 +26,7 @@ export const USER_ERRORS = {
   TFX6004: 'CUDA driver error',
   TFX6005: 'CUDA CPU emulation failed',
   TFX6006: 'the device rejected a kernel',
+  TFX6007: 'no kernel for this op on the device yet',
   // limits
   TFX7001: 'file too large',
   TFX7002: 'input too large',

@@ -3,6 +3,7 @@ import { dimEval } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
 import { UsageError, compileSource, readSpec } from '../driver.js';
 import type { Graph, Program } from '../ir/graph.js';
+import { requireKernels } from '../ir/autodiff/grad.js';
 import { interpret } from '../ir/interpreter.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims } from '../runtime/bind.js';
@@ -77,9 +78,11 @@ export default async function run(a: Args): Promise<number> {
     outputs = new Map(g.outputs.map((o, i) => [o.name, res[i]!]));
     log(`ran on the CPU reference interpreter in ${ms(t0)}`);
   } else if (backend === 'cuda') {
+    requireKernels(g, 'CUDA');
     const { runCudaCli } = await import('./run-cuda.js');
     outputs = await runCudaCli(program, entry, weights, inputs);
   } else {
+    requireKernels(g, 'WebGPU');
     const { runWebGpuCli } = await import('./run-webgpu.js');
     outputs = await runWebGpuCli(program, entry, weights, inputs, { profile: !!a.values.profile, useCache: !a.values['no-tune-cache'] });
   }

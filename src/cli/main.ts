@@ -84,6 +84,20 @@ export const COMMANDS: Record<string, Command> = {
     examples: [`tfx run ${SPEC}`, `tfx run ${SPEC} --weights w.safetensors --inputs inputs.safetensors --profile`, `tfx run ${SPEC} --entry loss --backend cpu --weights w.safetensors --inputs loss.safetensors -o out.safetensors`],
     run: lazy(() => import('./cmd-run.js')),
   },
+  grad: {
+    summary: "gradients of an entry's scalar loss with respect to every parameter, under each parameter's name",
+    operands: 'FILE.tfx',
+    flags: {
+      ...preset,
+      entry: { ...entry.entry!, help: 'the entry to differentiate (its output `loss`, or its only output); default: loss' },
+      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu (only when every op of the backward graph has a kernel)', example: '--backend webgpu' },
+      weights: { type: 'string', value: 'W.safetensors', help: 'parameters, as written by tfx init', example: '--weights w.safetensors' },
+      inputs: { type: 'string', value: 'I.safetensors', help: 'entry inputs, as written by tfx example-inputs', example: '--inputs loss.safetensors' },
+      o: { type: 'string', short: 'o', value: 'G.safetensors', help: 'where to write the gradients (one tensor per parameter)', example: '-o grads.safetensors' },
+    },
+    examples: [`tfx grad ${SPEC} --entry loss --weights w.safetensors --inputs loss.safetensors -o grads.safetensors`],
+    run: lazy(() => import('./cmd-grad.js')),
+  },
   compile: {
     summary: 'compile entries to WGSL or CUDA kernels: DIR/ENTRY/ (kernel files, plan.json) and DIR/manifest.json',
     operands: 'FILE.tfx',

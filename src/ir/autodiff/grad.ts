@@ -6,6 +6,7 @@
  */
 import { dimConst } from '../../core/dim.js';
 import { isFloat } from '../../core/dtype.js';
+import { TfxError } from '../../errors.js';
 import { Builder } from '../builder.js';
 import { topoSort, type Graph, type Node, type Program } from '../graph.js';
 import { copyNode, rebuild } from '../passes/rebuild.js';
@@ -81,4 +82,10 @@ export const NO_KERNEL_YET: ReadonlyMap<string, string> = new Map([
 export function kernelGaps(g: Graph): { op: string; what: string }[] {
   const ops = new Set(topoSort(g.outputs.map((o) => o.node)).map((n) => n.op as string));
   return [...NO_KERNEL_YET].filter(([op]) => ops.has(op)).map(([op, what]) => ({ op, what }));
+}
+
+/** Throws TFX6007 when `g` needs an op that `backend` has no kernel for yet. */
+export function requireKernels(g: Graph, backend: string): void {
+  const gaps = kernelGaps(g);
+  if (gaps.length) throw new TfxError('TFX6007', `entry '${g.entry}' needs ${gaps.map((x) => `'${x.op}' (${x.what})`).join(' and ')}, which ${gaps.length > 1 ? 'have' : 'has'} no ${backend} kernel yet; use --backend cpu`);
 }

@@ -7,11 +7,16 @@
  */
 import { dimAdd, dimAsConst, dimConst, dimEq, shapeProduct, type Dim, type Shape } from '../../core/dim.js';
 import { isFloat } from '../../core/dtype.js';
+import { TfxError } from '../../errors.js';
 import type { Builder } from '../builder.js';
 import type { IExpr, Node, Op, OpArgs } from '../graph.js';
 import { binaryDeriv, derivIExpr, floatLoads, mul, unaryDeriv } from './iexpr-grad.js';
 
-export class AutodiffError extends Error { override name = 'AutodiffError'; }
+/** An entry that cannot be differentiated (no scalar float output, a second derivative): error TFX5004. */
+export class AutodiffError extends TfxError {
+  override name = 'AutodiffError';
+  constructor(message: string) { super('TFX5004', message); }
+}
 
 type Rule<O extends Op> = (n: Node<O>, g: Node, i: number, b: Builder) => Node | null;
 
