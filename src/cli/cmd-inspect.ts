@@ -2,6 +2,7 @@ import { numel, shapeStr } from '../core/dim.js';
 import { compileFile } from '../driver.js';
 import { naturalCompare } from './defaults.js';
 import { oneFile, str, type Args } from './main.js';
+import { reportWeights, weightsLines } from './weights-report.js';
 
 /** What a user (or a weights tool) needs to know about a spec. Parameter names are the weights-file keys. */
 export function inspectJson(file: string, preset: string | undefined) {
@@ -21,7 +22,9 @@ export function inspectJson(file: string, preset: string | undefined) {
 
 export default async function inspect(a: Args): Promise<number> {
   const j = inspectJson(oneFile(a), str(a, 'preset'));
-  if (a.values.json) { process.stdout.write(JSON.stringify(j, null, 2) + '\n'); return 0; }
+  const wPath = str(a, 'weights');
+  const w = wPath === undefined ? undefined : reportWeights(compileFile(oneFile(a), { preset: j.preset }).program, wPath, str(a, 'map'), a.values.verify === true);
+  if (a.values.json) { process.stdout.write(JSON.stringify(w ? { ...j, weights: w } : j, null, 2) + '\n'); return w?.verified && w.verified.nan + w.verified.inf > 0 ? 1 : 0; }
   const keyW = Math.max(0, ...Object.keys(j.config).map((k) => k.length));
   const lines = [
     `model ${j.model}, preset ${j.preset} (presets: ${j.presets.join(', ') || 'none'})`,
@@ -32,6 +35,8 @@ export default async function inspect(a: Args): Promise<number> {
     `parameters: ${j.parameter_count.toLocaleString('en-US')} in ${j.parameters.length} tensors`,
     ...j.parameters.map((x) => `  ${x.name}: ${x.dtype}${shapeStr(x.shape.map((n) => ({ key: String(n), terms: [] })))}`),
   ];
+  if (w) lines.push(...weightsLines(w, j.preset));
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  // Non-finite values in a checkpoint are damage (or a diverged run): say so in the exit status too.
+  return w?.verified && w.verified.nan + w.verified.inf > 0 ? 1 : 0;
 }

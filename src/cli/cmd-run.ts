@@ -7,12 +7,14 @@ import { requireKernels } from '../ir/autodiff/grad.js';
 import { interpret } from '../ir/interpreter.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims } from '../runtime/bind.js';
+import { loadCheckpointMap, mapCheckpoint, openCheckpoint } from '../runtime/checkpoint.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
 import { WeightsError, checkParams, initParams } from '../runtime/weights.js';
 import { oneFile, str, type Args } from './main.js';
 import { chooseEntry } from './defaults.js';
 import { chooseGenerator, exampleInputs } from '../runtime/example-inputs.js';
 import { TfxError, type UserCode } from '../errors.js';
+import { fmtSize, progress } from './progress.js';
 
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -33,11 +35,25 @@ export function checkInputs(g: Graph, inputs: ReadonlyMap<string, HostTensor>, f
   }
 }
 
-export function loadWeights(program: Program, path: string): Map<string, HostTensor> {
-  const w = loadSafetensors(path);
-  const problems = checkParams(program.params, w);
-  if (problems.length) throw new WeightsError(`${path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''}`, 'TFX4002');
-  return w;
+/**
+ * Opens a checkpoint (a file, a sharded index or a directory), applies `--map`, checks names, shapes and
+ * dtypes against the spec from the headers alone, then reads the tensors one by one.
+ */
+export function loadWeights(program: Program, path: string, mapPath?: string): Map<string, HostTensor> {
+  let r = openCheckpoint(path);
+  try {
+    if (mapPath !== undefined) r = mapCheckpoint(r, loadCheckpointMap(mapPath));
+    const problems = checkParams(program.params, r.tensors);
+    if (problems.length) throw new WeightsError(`${path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''}`, 'TFX4002');
+    const bar = progress(`loading ${r.tensors.size} tensors (${fmtSize(r.dataBytes)}) from ${path}`, r.dataBytes);
+    let done = 0;
+    const out = new Map<string, HostTensor>();
+    for (const [name, info] of r.tensors) { out.set(name, r.read(name)); done += info.bytes; bar.update(done, name); }
+    bar.finish(`loaded ${r.tensors.size} tensors from ${r.files.length} file(s)`);
+    return out;
+  } finally {
+    r.close();
+  }
 }
 
 export default async function run(a: Args): Promise<number> {
@@ -57,7 +73,7 @@ export default async function run(a: Args): Promise<number> {
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();
   // Without files, the spec supplies both: weights from its init rules, inputs from its input generator (seed 0).
-  const weights = wPath !== undefined ? loadWeights(program, wPath) : initParams(program.params, 0);
+  const weights = wPath !== undefined ? loadWeights(program, wPath, str(a, 'map')) : initParams(program.params, 0);
   if (wPath === undefined) log(`weights: initialized from the spec's init rules, seed 0 (--weights loads a file)`);
   let inputs: Map<string, HostTensor>;
   if (iPath !== undefined) {

@@ -22,6 +22,10 @@ const f16: Record<string, FlagSpec> = {
   f16: { type: 'boolean', help: 'store every tensor as f16 (math and accumulation stay f32 in registers)', example: `--f16` },
 };
 
+const map: Record<string, FlagSpec> = {
+  map: { type: 'string', value: 'MAP.json', help: 'rename and transpose checkpoint tensors on read: {"rename": [[REGEX, REPLACEMENT], ...], "transpose": [REGEX, ...]} (docs/checkpoints.md)', example: '--map hf-names.json' },
+};
+
 const lazy = (mod: () => Promise<{ default: (a: Args) => Promise<number> }>) => async (a: Args) => (await mod()).default(a);
 
 export const COMMANDS: Record<string, Command> = {
@@ -33,8 +37,13 @@ export const COMMANDS: Record<string, Command> = {
   inspect: {
     summary: 'presets, config, entries and parameters of a spec',
     operands: 'FILE.tfx',
-    flags: { ...preset, json: { type: 'boolean', help: 'print the same facts as one JSON object (parameter names are the weights-file keys)', example: '--json' } },
-    examples: [`tfx inspect ${SPEC}`, `tfx inspect ${SPEC} --preset 0.16b --json`],
+    flags: {
+      ...preset, json: { type: 'boolean', help: 'print the same facts as one JSON object (parameter names are the weights-file keys)', example: '--json' },
+      weights: { type: 'string', value: 'W', help: 'also open this checkpoint (a .safetensors file, a .safetensors.index.json or a folder holding one) and check its names, shapes and dtypes against the preset from the headers alone', example: '--weights w.safetensors.index.json' },
+      ...map,
+      verify: { type: 'boolean', help: 'with --weights: read every tensor, one at a time, and count NaN and infinite values (exit 1 if any)', example: '--verify' },
+    },
+    examples: [`tfx inspect ${SPEC}`, `tfx inspect ${SPEC} --preset 0.16b --json`, `tfx inspect ${SPEC} --preset 7b --weights w7b/ --verify`],
     run: lazy(() => import('./cmd-inspect.js')),
   },
   ir: {
@@ -50,9 +59,11 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       ...preset,
       seed: { type: 'string', value: 'N', help: 'random seed (an integer); the same seed gives the same file', example: '--seed 7' },
-      o: { type: 'string', short: 'o', value: 'W.safetensors', help: 'where to write the weights', example: '-o weights.safetensors' },
+      o: { type: 'string', short: 'o', value: 'W.safetensors', help: 'where to write the weights: NAME.safetensors (one file) or NAME.safetensors.index.json (shards NAME-00001-of-0000N.safetensors next to it)', example: '-o weights.safetensors' },
+      dtype: { type: 'string', value: 'f32|f16|bf16', help: "store float parameters at this precision (the f32 draw rounded to nearest even); default: each parameter's own dtype", example: '--dtype bf16' },
+      'shard-size': { type: 'string', value: 'SIZE', help: 'with -o NAME.safetensors.index.json: the most tensor bytes per shard (default 2GiB; a bigger tensor gets a shard of its own)', example: '--shard-size 2GB' },
     },
-    examples: [`tfx init ${SPEC} --seed 0 -o w.safetensors`],
+    examples: [`tfx init ${SPEC} --seed 0 -o w.safetensors`, `tfx init ${SPEC} --preset 7b --dtype bf16 --seed 0 -o w7b/model.safetensors.index.json`],
     run: lazy(() => import('./cmd-init.js')),
   },
   'example-inputs': {
@@ -74,7 +85,8 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       ...preset, ...entry,
       backend: { type: 'string', value: 'webgpu|cpu|cuda', help: 'where to run: webgpu (Dawn; default), cpu (the reference interpreter) or cuda', example: '--backend cpu' },
-      weights: { type: 'string', value: 'W.safetensors', help: "parameters, as written by tfx init; default: initialized from the spec's init rules with seed 0", example: '--weights w.safetensors' },
+      weights: { type: 'string', value: 'W.safetensors', help: "parameters, as written by tfx init: a .safetensors file, a .safetensors.index.json or a folder holding one; default: initialized from the spec's init rules with seed 0", example: '--weights w.safetensors' },
+      ...map,
       inputs: { type: 'string', value: 'I.safetensors', help: "entry inputs, as written by tfx example-inputs; default: generated as tfx example-inputs does with seed 0", example: '--inputs inputs.safetensors' },
       o: { type: 'string', short: 'o', value: 'O.safetensors', help: 'write the outputs here', example: '-o out.safetensors' },
       profile: { type: 'boolean', help: 'WebGPU: run twice and print per-kernel GPU times of the warm run', example: '--profile' },

@@ -98,6 +98,24 @@ export class Rng {
   }
 }
 
+
+/**
+ * Fills `out` with the same values as `out.length` successive `g.normal(mean, std)` calls (same expressions,
+ * so the results are bit-identical), without a call and a branch per element: initializing 7b draws 6.7e9.
+ */
+export function fillNormal(g: Rng, out: Float32Array | Int32Array, mean: number, std: number): void {
+  const n = out.length;
+  let i = 0;
+  if (n > 0 && (g as unknown as { spare: number | undefined }).spare !== undefined) out[i++] = g.normal(mean, std);
+  for (; i + 1 < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - g.uniform()));
+    const theta = 2 * Math.PI * g.uniform();
+    out[i] = mean + std * r * Math.cos(theta);
+    out[i + 1] = mean + std * (r * Math.sin(theta));
+  }
+  if (i < n) out[i] = g.normal(mean, std);
+}
+
 /**
  * The stream for one named parameter: the seed's splitmix64 output mixed with the name's hash, so each
  * parameter's values depend only on (seed, name), not on which other parameters exist or their order.

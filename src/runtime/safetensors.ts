@@ -8,12 +8,11 @@
  * I64 is narrowed to i32 (a value out of range is an error); U32 keeps its bit pattern in Int32Array;
  * BOOL bytes become 0/1 in Int32Array.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { TfxError } from '../errors.js';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { MAX_SPECIAL_FILE_BYTES, readBounded } from './fs-in.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
-import { writeOutputFile } from './fs-out.js';
+import { writeFileSafely } from './fs-out.js';
 import { WeightsError, f16ToF32Table, f32ArrayToBf16Bits, f32ArrayToF16Bits } from './weights.js';
 
 export { WeightsError } from './weights.js';
@@ -37,10 +36,10 @@ function jsonNesting(b: Uint8Array, limit: number): number {
   }
   return max;
 }
-const METADATA_KEY = '__metadata__';
+export const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const FILE_DTYPES = {
+export const FILE_DTYPES = {
   F32: { size: 4, dtype: 'f32' },
   F16: { size: 2, dtype: 'f16' },
   BF16: { size: 2, dtype: 'bf16' },
@@ -49,8 +48,8 @@ const FILE_DTYPES = {
   I64: { size: 8, dtype: 'i64' },
   BOOL: { size: 1, dtype: 'bool' },
 } as const satisfies Record<string, { size: number; dtype: DType }>;
-type FileDType = keyof typeof FILE_DTYPES;
-const TO_FILE = {
+export type FileDType = keyof typeof FILE_DTYPES;
+export const TO_FILE = {
   f32: 'F32', f16: 'F16', bf16: 'BF16', i32: 'I32', u32: 'U32', i64: 'I64', bool: 'BOOL',
 } as const satisfies Record<DType, FileDType>;
 const isFileDType = (s: string): s is FileDType => Object.hasOwn(FILE_DTYPES, s);
@@ -61,24 +60,24 @@ export interface SafetensorsFile {
 }
 
 /** A short one-line rendering of an arbitrary JSON value for messages. */
-function show(v: unknown): string {
+export function show(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
-const quote = (name: string): string => show(name);
+export const quote = (name: string): string => show(name);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNatural = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Element count, or Infinity when it is past 2^53 (it can then never match a real byte range). */
-function numel(shape: readonly number[]): number {
+export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n = n * d > Number.MAX_SAFE_INTEGER ? Infinity : n * d;
   return shape.includes(0) ? 0 : n;
 }
 
-interface Entry { name: string; file: FileDType; shape: number[]; begin: number; end: number }
+export interface Entry { name: string; file: FileDType; shape: number[]; begin: number; end: number }
 
-function parseEntry(name: string, v: unknown, dataLen: number, fail: (m: string) => WeightsError): Entry {
+export function parseEntry(name: string, v: unknown, dataLen: number, fail: (m: string) => WeightsError): Entry {
   const bad = (m: string): WeightsError => fail(`tensor ${quote(name)}: ${m}`);
   if (!isObject(v)) throw bad(`entry must be an object with dtype, shape and data_offsets, got ${show(v)}`);
   const { dtype, shape, data_offsets: offsets } = v;
@@ -105,7 +104,7 @@ function copyOut(bytes: Uint8Array, begin: number, end: number): ArrayBuffer {
   return c.buffer;
 }
 
-function decodeData(bytes: Uint8Array, e: Entry, start: number, fail: (m: string) => WeightsError): Float32Array | Int32Array {
+export function decodeData(bytes: Uint8Array, e: Entry, start: number, fail: (m: string) => WeightsError): Float32Array | Int32Array {
   const begin = start + e.begin;
   const n = (e.end - e.begin) / FILE_DTYPES[e.file].size;
   const dv = new DataView(bytes.buffer, bytes.byteOffset + begin, e.end - e.begin);
@@ -148,23 +147,17 @@ function decodeData(bytes: Uint8Array, e: Entry, start: number, fail: (m: string
   }
 }
 
-/** Decodes a whole file: tensors in data order, plus the `__metadata__` strings. `what` starts every message. */
-export function decodeSafetensors(bytes: Uint8Array, what = 'file'): SafetensorsFile {
-  const fail = (m: string): WeightsError => new WeightsError(`${what}: ${m}`);
-  if (bytes.length < 8) throw fail(`too short for a safetensors file (${bytes.length} bytes, the header length alone takes 8)`);
-  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) throw fail(`header length ${headerLen} is over the 100 MB limit; not a safetensors file?`);
-  const start = 8 + Number(headerLen);
-  if (start > bytes.length) throw fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+/** The parsed header of a file whose data region holds `dataLen` bytes: entries sorted by offset, checked for overlap. */
+export interface ParsedHeader { readonly entries: readonly Entry[]; readonly metadata: Record<string, string> }
 
+export function parseHeader(headerBytes: Uint8Array, dataLen: number, fail: (m: string) => WeightsError): ParsedHeader {
   // JSON.parse recurses: 100k nested '[' overflow the stack (an internal error). A header needs depth 3.
-  const depth = jsonNesting(bytes.subarray(8, start), MAX_HEADER_NESTING);
-  if (depth > MAX_HEADER_NESTING) {
-    throw new WeightsError(`${what}: header nests JSON deeper than ${MAX_HEADER_NESTING} levels; not a safetensors file?`, 'TFX7004');
+  if (jsonNesting(headerBytes, MAX_HEADER_NESTING) > MAX_HEADER_NESTING) {
+    throw new WeightsError(fail(`header nests JSON deeper than ${MAX_HEADER_NESTING} levels; not a safetensors file?`).message, 'TFX7004');
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, start)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (err) {
     const why = err instanceof SyntaxError ? err.message.replace(/\s+/g, ' ').slice(0, 120) : 'not valid UTF-8';
     throw fail(`header is not valid JSON (${why})`);
@@ -174,7 +167,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'file'): Safetensors
   const meta: [string, string][] = [];
   const entries: Entry[] = [];
   for (const [name, v] of Object.entries(header)) {
-    if (name !== METADATA_KEY) { entries.push(parseEntry(name, v, bytes.length - start, fail)); continue; }
+    if (name !== METADATA_KEY) { entries.push(parseEntry(name, v, dataLen, fail)); continue; }
     if (!isObject(v)) throw fail(`${METADATA_KEY} must be an object of strings, got ${show(v)}`);
     for (const [k, s] of Object.entries(v)) {
       if (typeof s !== 'string') throw fail(`${METADATA_KEY} value for ${quote(k)} must be a string, got ${show(s)}`);
@@ -192,6 +185,23 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'file'): Safetensors
     }
     prev = e;
   }
+  return { entries, metadata };
+}
+
+/** The data-region start for a header length read from the first 8 bytes, or a message saying why it is bad. */
+export function headerEnd(headerLen: bigint, fileLen: number, fail: (m: string) => WeightsError): number {
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) throw fail(`header length ${headerLen} is over the 100 MB limit; not a safetensors file?`);
+  const start = 8 + Number(headerLen);
+  if (start > fileLen) throw fail(`header length ${headerLen} runs past the end of the file (${fileLen} bytes)`);
+  return start;
+}
+
+/** Decodes a whole file: tensors in data order, plus the `__metadata__` strings. `what` starts every message. */
+export function decodeSafetensors(bytes: Uint8Array, what = 'file'): SafetensorsFile {
+  const fail = (m: string): WeightsError => new WeightsError(`${what}: ${m}`);
+  if (bytes.length < 8) throw fail(`too short for a safetensors file (${bytes.length} bytes, the header length alone takes 8)`);
+  const start = headerEnd(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true), bytes.length, fail);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, start), bytes.length - start, fail);
 
   const tensors = new Map<string, HostTensor>();
   for (const e of entries) tensors.set(e.name, hostTensor(FILE_DTYPES[e.file].dtype, e.shape, decodeData(bytes, e, start, fail)));
@@ -202,7 +212,7 @@ export function readSafetensors(bytes: Uint8Array, what = 'file'): Map<string, H
   return decodeSafetensors(bytes, what).tensors;
 }
 
-function encodeData(t: HostTensor, out: Uint8Array, at: number): void {
+export function encodeData(t: HostTensor, out: Uint8Array, at: number): void {
   const d = t.data;
   const dv = new DataView(out.buffer, out.byteOffset + at);
   switch (t.dtype) {
@@ -225,7 +235,7 @@ function encodeData(t: HostTensor, out: Uint8Array, at: number): void {
   }
 }
 
-function checkTensor(name: string, t: HostTensor, fail: (m: string) => WeightsError): void {
+export function checkTensor(name: string, t: HostTensor, fail: (m: string) => WeightsError): void {
   const bad = (m: string): WeightsError => fail(`tensor ${quote(name)}: ${m}`);
   if (name === METADATA_KEY) throw fail(`${METADATA_KEY} is reserved and cannot name a tensor`);
   if (typeof t.dtype !== 'string' || !isDType(t.dtype)) throw bad(`unknown dtype ${show(t.dtype)}`);
@@ -283,19 +293,174 @@ export function writeSafetensors(
   return out;
 }
 
-const errText = (err: unknown): string =>
+export const errText = (err: unknown): string =>
   (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 
-export function loadSafetensors(path: string): Map<string, HostTensor> {
-  let bytes: Uint8Array;
-  try {
-    if (!statSync(path).isFile()) bytes = readBounded(path, MAX_SPECIAL_FILE_BYTES, 'tensor files that are not regular files');
-    else bytes = readFileSync(path);
-  } catch (err) {
-    if (err instanceof TfxError) throw err;
-    throw new WeightsError(`${path}: cannot read the file (${errText(err)})`);
+// ---------------------------------------------------------------------------------------------------------
+// Streaming: one file descriptor, each tensor read or written on its own, never one buffer for the file.
+
+/** Reads and writes go in pieces of at most this many bytes (Node caps one call near 2 GiB). */
+const IO_CHUNK = 1 << 30;
+
+function readFully(fd: number, into: Uint8Array, position: number, what: string): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = readSync(fd, into, done, Math.min(IO_CHUNK, into.length - done), position + done);
+    if (n === 0) throw new WeightsError(`${what}: the file ended early (truncated while being read?)`);
+    done += n;
   }
-  return readSafetensors(bytes, path);
+}
+
+function writeFully(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.length - done));
+}
+
+/** A tensor as the header describes it (no data read yet). */
+export interface TensorInfo { readonly name: string; readonly dtype: DType; readonly shape: readonly number[]; readonly bytes: number }
+
+/** An open safetensors file: the header is parsed and checked; `read` fetches one tensor's bytes. */
+export interface SafetensorsReader {
+  readonly path: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Every tensor, in data order. */
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** Total bytes of tensor data. */
+  readonly dataBytes: number;
+  read(name: string): HostTensor;
+  close(): void;
+}
+
+/** Opens `path` and checks its header; only the header is read. Close it (or read through `loadSafetensors`). */
+export function openSafetensors(path: string): SafetensorsReader {
+  const fail = (m: string): WeightsError => new WeightsError(`${path}: ${m}`);
+  let regular = true;
+  try { regular = statSync(path).isFile(); } catch { /* reported by the open below */ }
+  if (!regular) return inMemoryReader(path, decodeSafetensors(readBounded(path, MAX_SPECIAL_FILE_BYTES, 'tensor files that are not regular files'), path));
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (err) { throw fail(`cannot read the file (${errText(err)})`); }
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) throw fail(`too short for a safetensors file (${size} bytes, the header length alone takes 8)`);
+    const lenBytes = new Uint8Array(8);
+    readFully(fd, lenBytes, 0, path);
+    const start = headerEnd(new DataView(lenBytes.buffer).getBigUint64(0, true), size, fail);
+    const headerBytes = new Uint8Array(start - 8);
+    readFully(fd, headerBytes, 8, path);
+    const { entries, metadata } = parseHeader(headerBytes, size - start, fail);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    const tensors = new Map(entries.map((e) => [e.name, { name: e.name, dtype: FILE_DTYPES[e.file].dtype, shape: e.shape, bytes: e.end - e.begin } as TensorInfo]));
+    let open = true;
+    return {
+      path, metadata, tensors,
+      dataBytes: entries.reduce((s, e) => s + (e.end - e.begin), 0),
+      read(name) {
+        const e = byName.get(name);
+        if (e === undefined) throw fail(`no tensor named ${quote(name)}`);
+        if (!open) throw fail('read after close');
+        const bytes = new Uint8Array(e.end - e.begin);
+        readFully(fd, bytes, start + e.begin, path);
+        return hostTensor(FILE_DTYPES[e.file].dtype, e.shape, decodeData(bytes, { ...e, begin: 0, end: bytes.length }, 0, fail));
+      },
+      close() { if (open) { open = false; closeSync(fd); } },
+    };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** A pipe or device cannot be read at offsets: its (bounded) bytes are decoded whole. */
+function inMemoryReader(path: string, f: SafetensorsFile): SafetensorsReader {
+  const tensors = new Map([...f.tensors].map(([k, t]) => [k, { name: k, dtype: t.dtype, shape: t.shape, bytes: tensorBytes({ name: k, dtype: t.dtype, shape: t.shape }) }]));
+  return {
+    path, metadata: f.metadata, tensors, dataBytes: [...tensors.values()].reduce((s, t) => s + t.bytes, 0),
+    read(name) { const t = f.tensors.get(name); if (!t) throw new WeightsError(`${path}: no tensor named ${quote(name)}`); return t; },
+    close() {},
+  };
+}
+
+/** Reads a whole file, one tensor at a time (peak memory: the decoded tensors plus the largest tensor's bytes). */
+export function loadSafetensors(path: string): Map<string, HostTensor> {
+  const r = openSafetensors(path);
+  try {
+    return new Map([...r.tensors.keys()].map((k) => [k, r.read(k)]));
+  } finally {
+    r.close();
+  }
+}
+
+/** What a streaming writer needs to know before any data: the header is written first. */
+export interface TensorSpec { readonly name: string; readonly dtype: DType; readonly shape: readonly number[] }
+
+/** Bytes a tensor occupies in a file. */
+export const tensorBytes = (t: TensorSpec): number => numel(t.shape) * FILE_DTYPES[TO_FILE[t.dtype]].size;
+
+/** The same order `writeSafetensors` uses: decreasing element size (so each tensor is aligned), then given order. */
+export function fileOrder<T extends TensorSpec>(specs: readonly T[]): T[] {
+  const size = (t: TensorSpec): number => FILE_DTYPES[TO_FILE[t.dtype]].size;
+  return specs.map((e, i) => ({ e, i })).sort((a, b) => size(b.e) - size(a.e) || a.i - b.i).map((x) => x.e);
+}
+
+/**
+ * Writes a file tensor by tensor: `produce(spec)` is called once per tensor, in file order, and its result
+ * is encoded and written before the next is asked for, so peak memory is about one tensor. The file is
+ * written under a temporary name and renamed at the end: an error (or a throw from `produce`) leaves no
+ * half-written file at `path`. `onTensor` is told after each tensor (for progress displays).
+ */
+export function writeSafetensorsFile(
+  path: string,
+  specs: readonly TensorSpec[],
+  produce: (spec: TensorSpec) => HostTensor,
+  opts: { metadata?: Readonly<Record<string, string>> | undefined; onTensor?: ((spec: TensorSpec, bytes: number) => void) | undefined } = {},
+): { bytes: number } {
+  const fail = (m: string): WeightsError => new WeightsError(`${path}: ${m}`);
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (s.name === METADATA_KEY) throw fail(`${METADATA_KEY} is reserved and cannot name a tensor`);
+    if (seen.has(s.name)) throw fail(`tensor ${quote(s.name)} is given twice`);
+    seen.add(s.name);
+    if (!isDType(s.dtype)) throw fail(`tensor ${quote(s.name)}: unknown dtype ${show(s.dtype)}`);
+    if (!s.shape.every(isNatural)) throw fail(`tensor ${quote(s.name)}: shape must be non-negative integers, got ${show(s.shape)}`);
+  }
+  const ordered = fileOrder(specs);
+  const header: Record<string, unknown> = {};
+  if (opts.metadata !== undefined) {
+    for (const [k, v] of Object.entries(opts.metadata)) if (typeof v !== 'string') throw fail(`metadata value for ${quote(k)} must be a string`);
+    header[METADATA_KEY] = { ...opts.metadata };
+  }
+  let offset = 0;
+  for (const s of ordered) {
+    const bytes = tensorBytes(s);
+    // defineProperty, not assignment: a tensor named "__proto__" must become a key, not a prototype.
+    Object.defineProperty(header, s.name, { value: { dtype: TO_FILE[s.dtype], shape: [...s.shape], data_offsets: [offset, offset + bytes] }, enumerable: true });
+    offset += bytes;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) { const p = new Uint8Array(padded).fill(0x20); p.set(json); json = p; }
+  const lenBytes = new Uint8Array(8);
+  new DataView(lenBytes.buffer).setBigUint64(0, BigInt(json.length), true);
+
+  // Temporary file in the same folder + rename; refuses links and special files (src/runtime/fs-out.ts).
+  writeFileSafely(path, (fd) => {
+    writeFully(fd, lenBytes);
+    writeFully(fd, json);
+    for (const s of ordered) {
+      const t = produce(s);
+      checkTensor(s.name, t, fail);
+      if (t.dtype !== s.dtype || t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+        throw fail(`tensor ${quote(s.name)}: produced ${t.dtype} [${t.shape.join(', ')}], announced ${s.dtype} [${s.shape.join(', ')}]`);
+      }
+      const bytes = tensorBytes(s);
+      const d = t.data;
+      const raw = LITTLE_ENDIAN && (s.dtype === 'f32' || s.dtype === 'i32' || s.dtype === 'u32')
+        ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+        : (() => { const b = new Uint8Array(bytes); encodeData(t, b, 0); return b; })();
+      writeFully(fd, raw);
+      opts.onTensor?.(s, bytes);
+    }
+  });
+  return { bytes: 8 + json.length + offset };
 }
 
 /** Writes through a temporary file and a rename, so an interrupted save never leaves half a file at `path`. */
@@ -304,6 +469,9 @@ export function saveSafetensors(
   tensors: ReadonlyMap<string, HostTensor> | Readonly<Record<string, HostTensor>>,
   metadata?: Readonly<Record<string, string>>,
 ): void {
-  const bytes = writeSafetensors(tensors, metadata, path);
-  writeOutputFile(path, bytes); // temp file + rename; refuses links and special files (src/runtime/fs-out.ts)
+  const list = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)) as [string, HostTensor][];
+  const fail = (m: string): WeightsError => new WeightsError(`${path}: ${m}`);
+  for (const [name, t] of list) checkTensor(name, t, fail);
+  const byName = new Map(list);
+  writeSafetensorsFile(path, list.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), (s) => byName.get(s.name)!, { metadata });
 }

@@ -5,7 +5,7 @@
 import { isFloat, isInt, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { InitRule, ParamInfo } from '../ir/graph.js';
-import { rngFor } from './rng.js';
+import { fillNormal, rngFor } from './rng.js';
 import { TfxError, type UserCode } from '../errors.js';
 
 /** A problem with a weights file or parameter set that the user caused; the message is one line. */
@@ -166,22 +166,59 @@ function sampler(rule: InitRule, seed: number, name: string): () => number {
 }
 
 /**
- * Fresh parameters from their init rules. Each parameter draws from its own stream derived from
- * (seed, name), so adding, removing or reordering parameters leaves the others' values unchanged.
- * f16/bf16 values are rounded to that precision (held as f32, as HostTensor requires).
+ * One parameter from its init rule, drawn from its own stream derived from (seed, name), so adding, removing
+ * or reordering parameters leaves the others' values unchanged. Values are rounded to `dtype` (default: the
+ * parameter's own), held as f32 as HostTensor requires. `dtype` may only change a float to another float.
  */
-export function initParams(params: readonly ParamInfo[], seed: number): Map<string, HostTensor> {
+export function initParam(p: ParamInfo, seed: number, dtype: DType = p.dtype): HostTensor {
+  if (!Number.isSafeInteger(seed)) throw new WeightsError(`seed must be an integer, got ${seed}`, 'TFX4003');
+  checkRule(p);
+  if (dtype !== p.dtype && !(isFloat(dtype) && isFloat(p.dtype))) {
+    throw new WeightsError(`parameter ${p.name}: cannot store ${p.dtype} as ${dtype} (only float parameters change precision)`, 'TFX4003');
+  }
+  const n = p.shape.reduce((a, b) => a * b, 1);
+  const data = isFloat(dtype) ? new Float32Array(n) : new Int32Array(n);
+  const r = p.init;
+  if (r.kind === 'ones') data.fill(1);
+  else if (r.kind !== 'zeros' && dtype === p.dtype && (dtype === 'f16' || dtype === 'bf16')) {
+    // The parameter's own low precision rounds from the double, as the interpreter does.
+    const round = dtype === 'f16' ? roundToF16 : roundToBf16;
+    const draw = sampler(r, seed, p.name);
+    for (let i = 0; i < n; i++) data[i] = round(draw());
+  } else {
+    // Tight loops per rule (the 7b preset draws 6.7e9 values); a --dtype override rounds the f32 afterwards,
+    // which is what converting an f32 checkpoint would give.
+    const g = rngFor(seed, p.name);
+    if (r.kind === 'normal') fillNormal(g, data, r.mean, r.std);
+    else if (r.kind === 'uniform') for (let i = 0; i < n; i++) data[i] = g.uniform(r.lo, r.hi);
+    if (dtype !== p.dtype && (dtype === 'f16' || dtype === 'bf16')) roundInPlace(data as Float32Array, dtype);
+  }
+  return hostTensor(dtype, p.shape, data);
+}
+
+/** Rounds f32 values to f16 or bf16 (round to nearest even), in place. */
+export function roundInPlace(f: Float32Array, dtype: 'f16' | 'bf16'): void {
+  const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  const CH = 1 << 20; // convert in pieces: no second full-size array
+  for (let at = 0; at < f.length; at += CH) {
+    const part = f.subarray(at, Math.min(f.length, at + CH));
+    if (dtype === 'f16') {
+      const bits = f32ArrayToF16Bits(part), dec = f16ToF32Table();
+      for (let i = 0; i < bits.length; i++) part[i] = dec[bits[i]!]!;
+    } else {
+      const bits = f32ArrayToBf16Bits(part);
+      for (let i = 0; i < bits.length; i++) u[at + i] = bits[i]! << 16;
+    }
+  }
+}
+
+/** Every parameter from its init rule (see initParam); `dtype` overrides the stored precision of float parameters. */
+export function initParams(params: readonly ParamInfo[], seed: number, dtype?: DType): Map<string, HostTensor> {
   if (!Number.isSafeInteger(seed)) throw new WeightsError(`seed must be an integer, got ${seed}`, 'TFX4003');
   const out = new Map<string, HostTensor>();
   for (const p of params) {
     if (out.has(p.name)) throw new WeightsError(`parameter ${p.name} is declared twice`, 'TFX4003');
-    checkRule(p);
-    const n = p.shape.reduce((a, b) => a * b, 1);
-    const draw = sampler(p.init, seed, p.name);
-    const round = p.dtype === 'f16' ? roundToF16 : p.dtype === 'bf16' ? roundToBf16 : (x: number) => x;
-    const data = isFloat(p.dtype) ? new Float32Array(n) : new Int32Array(n);
-    for (let i = 0; i < n; i++) data[i] = round(draw());
-    out.set(p.name, hostTensor(p.dtype, p.shape, data));
+    out.set(p.name, initParam(p, seed, dtype && isFloat(p.dtype) ? dtype : p.dtype));
   }
   return out;
 }
@@ -197,7 +234,7 @@ const kindOf = (d: DType): Kind => (isFloat(d) ? 'float' : isInt(d) ? 'int' : 'b
  * or mismatched tensors in spec order, then tensors the spec does not know, by name. Empty means usable.
  * A dtype is usable when it is of the same kind (float, int, bool): the runtime converts within a kind.
  */
-export function checkParams(params: readonly ParamInfo[], weights: ReadonlyMap<string, HostTensor>): string[] {
+export function checkParams(params: readonly ParamInfo[], weights: ReadonlyMap<string, { readonly dtype: DType; readonly shape: readonly number[] }>): string[] {
   const problems: string[] = [];
   const declared = new Set<string>();
   for (const p of params) {
