@@ -16,8 +16,10 @@ export class WebGpuEngine implements Engine {
   /** Holds the state between calls (host copies) and evaluates nothing itself. */
   private readonly host: CpuEngine;
   private readonly compiled = new Map<string, CompiledEntry>();
-  /** Milliseconds per entry, for the generation benchmark. */
+  /** Wall milliseconds per call of each entry (upload, run, read back), for the generation benchmark. */
   readonly timings = new Map<string, number[]>();
+  /** When set, calls are profiled and each entry's last per-kernel GPU times are kept here. */
+  profile: Map<string, readonly { label: string; kind: string; ms: number }[]> | undefined;
 
   private constructor(readonly program: Program, private readonly weights: ReadonlyMap<string, HostTensor>, private readonly entries: readonly string[], private readonly ctx: GpuContext) {
     this.host = new CpuEngine(program, weights, entries);
@@ -37,7 +39,8 @@ export class WebGpuEngine implements Engine {
     const all = new Map(inputs);
     for (const st of g.states ?? []) all.set(st.name, states.get(st.name)!);
     const t0 = performance.now();
-    const res = await runEntry(this.ctx, c, this.program, this.weights, all);
+    const res = await runEntry(this.ctx, c, this.program, this.weights, all, { profile: this.profile !== undefined });
+    if (this.profile) this.profile.set(entry, res.timings);
     const list = this.timings.get(entry) ?? [];
     list.push(performance.now() - t0);
     this.timings.set(entry, list);
