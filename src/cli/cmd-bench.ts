@@ -11,7 +11,7 @@ import { UsageError } from '../driver.js';
 import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
 
-const OPS = ['matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate'];
+const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate'];
 
 type AttentionShape = { S: number; H: number; patches: number };
 

@@ -41,7 +41,7 @@ export function fmtBytes(b: number): string {
   return b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(2)} GiB` : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
 }
 
-export function printProfile(res: RunOutput): void {
+export function printProfile(res: Pick<RunOutput, 'timings' | 'tileCounts'>): void {
   const total = res.timings.reduce((s, t) => s + t.ms, 0) || 1;
   log('  kernel                     kind                   ms      share');
   for (const t of res.timings) log(`  ${t.label.padEnd(26)} ${t.kind.padEnd(18)} ${t.ms.toFixed(3).padStart(9)} ${(100 * t.ms / total).toFixed(1).padStart(6)}%`);
