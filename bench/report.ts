@@ -43,14 +43,19 @@ export function textReport(res: BenchResult): string {
     for (const k of res.tuning.kernels) L.push(`  ${k.kernel} ${k.op} x${k.instances}: ${k.default_variant} ${f(k.default_ms)} ms -> ${k.best_variant} ${f(k.best_ms)} ms (${k.speedup}x, ${k.tried} tried)`);
   }
   if (res.forward) {
-    for (const [name, s] of Object.entries(res.forward)) if (s) L.push('', `forward (${name}): ${f(s.ms)} ms GPU per forward, correct ${s.correct ? 'yes' : 'NO'}; ${s.by_kind.map((k) => `${k.kind} ${(100 * k.share).toFixed(0)}%`).join(', ')}`);
+    for (const [name, s] of Object.entries(res.forward)) {
+      if (!s) continue;
+      L.push('', `forward (${name}): ${f(s.ms)} ms GPU per forward, correct ${s.correct ? 'yes' : 'NO'}; ${s.by_kind.map((k) => `${k.kind} ${(100 * k.share).toFixed(0)}%`).join(', ')}`);
+      // Where the time goes in the spec: the slowest kernels with what they fused and where it came from.
+      for (const k of (s.kernels ?? []).slice(0, 8)) L.push(`  ${k.kernel.padEnd(14)} ${f(k.ms).padStart(8)} ms ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.bound.padEnd(7)}  ${k.fused}  <-  ${k.src || '(no source)'}`);
+      for (const g of (s.by_line ?? []).slice(0, 5)) L.push(`  ${g.line.padEnd(30)} ${f(g.ms).padStart(8)} ms ${(100 * g.share).toFixed(1).padStart(5)}%  ${g.text}`);
+    }
   }
   if (res.peers.length) {
     L.push('', 'peers (speedup of tfx over the peer; >1 = tfx faster):');
     for (const p of res.peers) L.push(`  ${p.op} ${p.shape} vs ${p.peer}: ${p.speedup_vs_peer}x (${p.peer_timing}: tfx ${f(p.peer_timing === 'gpu' ? p.ours_gpu_ms : p.ours_wall_ms)} ms, peer ${f(p.peer_ms)} ms; peer output ${p.peer_correct === null ? 'unchecked' : p.peer_correct ? 'matches' : 'DIFFERS'})`);
   }
   for (const s of res.skipped) L.push(`skipped: ${s.op} ${s.variant} ${s.shape}: ${s.reason}`);
-  if (res.host?.length) L.push('', 'host side (Benchmark.js, mean ± relative margin of error):', ...res.host.map((h) => `  ${h.name.padEnd(62)} ${h.mean_ms.toFixed(3).padStart(10)} ms ±${h.rme_pct.toFixed(1)}% (${h.samples} samples)`));
   for (const n of res.notes) L.push(`note: ${n}`);
   return L.join('\n') + '\n';
 }

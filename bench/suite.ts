@@ -5,7 +5,10 @@
  */
 import { dimEval } from '../src/core/dim.js';
 import type { HostTensor } from '../src/core/tensor.js';
-import { compileFile } from '../src/driver.js';
+import { compileFile, readSpec } from '../src/driver.js';
+import { summarizeOrigins } from '../src/ir/provenance.js';
+import { analyzeProfile } from '../src/runtime/profile.js';
+import { measurePeak } from '../src/runtime/webgpu/peak.js';
 import type { Graph, Program } from '../src/ir/graph.js';
 import { interpret } from '../src/ir/interpreter.js';
 import { bufferNumel, type Kernel, type KernelPlan } from '../src/ir/kernel.js';
@@ -36,7 +39,13 @@ export interface AttentionRow {
   peak_bytes_fused: number; peak_bytes_unfused: number;
 }
 export interface KernelTune { kernel: string; op: string; signature: string; label: string; default_variant: string; best_variant: string; default_ms: number; best_ms: number; speedup: number; tried: number; instances: number }
-export interface ForwardSummary { ms: number; by_kind: { kind: string; ms: number; share: number; kernels: number }[]; correct: boolean; max_err: number }
+export interface ForwardSummary {
+  ms: number; by_kind: { kind: string; ms: number; share: number; kernels: number }[]; correct: boolean; max_err: number;
+  /** Where the time goes in the spec (runtime/profile.ts): kernels with their fused ops and source spans, per spec line and block. */
+  kernels?: { kernel: string; fused: string; src: string; ms: number; share: number; gflops: number; gbps: number; bound: string }[];
+  by_line?: { line: string; text: string; ms: number; share: number; kernels: number }[];
+  by_block?: { block: string; ms: number; share: number; kernels: number }[];
+}
 export interface PeerRatio { op: string; shape: string; peer: string; ours_gpu_ms: number; ours_wall_ms: number; peer_ms: number; peer_timing: 'gpu' | 'wall'; peer_wall_ms: number; speedup_vs_peer: number; peer_correct: boolean | null; note?: string }
 
 export interface BenchResult {
@@ -45,8 +54,6 @@ export interface BenchResult {
   tuning?: { budget_s: number; spent_s: number; cache: string; kernels: KernelTune[]; max_speedup: number; stopped_by_budget: boolean };
   forward?: { default: ForwardSummary; tuned?: ForwardSummary };
   peers: PeerRatio[]; notes: string[];
-  /** Host-side costs (Benchmark.js): compile, tile classification, session call vs one-shot call. */
-  host?: import('./host.js').HostRecord[];
 }
 
 /** One attention table row: sequence length, heads, patches per image. */
@@ -69,7 +76,6 @@ export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchR
   const wants = (kind: string) => o.op === undefined || o.op === kind;
   const modelKinds = o.op === undefined || !['attention-table', 'peers'].includes(o.op);
   if (modelKinds) await b.model();
-  if (o.op === undefined || o.op === 'host') await b.host();
   if (wants('matmul')) for (const [m, k, n] of o.matmulSizes) await b.standalone(matmulCase(m!, k!, n!), 'matmul');
   if (wants('attention')) for (const a of o.attention) await b.attentionRow(a);
   if (o.peers) await b.peers();
@@ -94,19 +100,6 @@ class Bencher {
     const full = { ...rec, device: this.ctx.deviceString, median_ms: ms(rec.median_ms), min_ms: ms(rec.min_ms), max_ms: ms(rec.max_ms) };
     this.res.records.push(full);
     return full;
-  }
-
-  /** Host-side timings through a session (bench/host.ts). */
-  async host(): Promise<void> {
-    const o = this.o;
-    const { program } = compileFile(o.file, { preset: o.preset });
-    const entry = o.entry ?? (program.entries.some((g) => g.entry === 'forward') ? 'forward' : program.entries[0]?.entry);
-    const graph = program.entries.find((g) => g.entry === entry);
-    if (!graph) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-    o.progress.add(1);
-    const { hostBench } = await import('./host.js');
-    this.res.host = await hostBench(this.ctx, o.file, o.preset, program, entry!, exampleInputs(program, graph, 1), initParams(program.params, 1), o.quick);
-    o.progress.tick('host: compile, tiles, session call');
   }
 
   // ---- the entry's own kernels ------------------------------------------------------------------------
@@ -228,7 +221,12 @@ class Bencher {
     r.plan.kernels.forEach((k, i) => { const e = kinds.get(k.opKind) ?? { ms: 0, kernels: 0 }; e.ms += perKernel[i]!; e.kernels++; kinds.set(k.opKind, e); });
     const sum = perKernel.reduce((s, x) => s + x, 0) || 1;
     const by_kind = [...kinds].map(([kind, e]) => ({ kind, ms: ms(e.ms), share: Math.round((1000 * e.ms) / sum) / 1000, kernels: e.kernels })).sort((a, b) => b.ms - a.ms);
-    return { summary: { ms: ms(total), by_kind, correct: c.correct, max_err: c.maxErr }, perKernel };
+    const prof = analyzeProfile(r.plan, r.plan.kernels.map((k, i) => ({ label: k.name, ms: perKernel[i]! })), r.dims, await measurePeak(this.ctx));
+    const file = this.o.file, lines = readSpec(file).split(/\r\n|\r|\n/);
+    const kernels = [...prof.rows].sort((a, b) => b.ms - a.ms).map((x) => ({ kernel: x.name, fused: x.label, src: summarizeOrigins(x.src, file), ms: ms(x.ms), share: Math.round(1000 * x.share) / 1000, gflops: Math.round(100 * x.gflops) / 100, gbps: Math.round(100 * x.gbps) / 100, bound: x.bound }));
+    const by_line = prof.byLine.map((g) => ({ line: `${file}:${g.key}`, text: (lines[Number(g.key) - 1] ?? '').trim(), ms: ms(g.ms), share: Math.round(1000 * g.share) / 1000, kernels: g.kernels }));
+    const by_block = prof.byBlock.map((g) => ({ block: g.key, ms: ms(g.ms), share: Math.round(1000 * g.share) / 1000, kernels: g.kernels }));
+    return { summary: { ms: ms(total), by_kind, correct: c.correct, max_err: c.maxErr, kernels, by_line, by_block }, perKernel };
   }
 
   // ---- standalone ops ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { renderWgsl } from '../codegen-wgsl/wgsl.js';
 import { graphNodes, type Graph, type Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
 import { lowerGraph } from '../ir/lower.js';
+import { formatOrigin } from '../ir/provenance.js';
 import { programToF16 } from '../ir/precision.js';
 import { planMemory } from '../runtime/memory-plan.js';
 import { oneFile, str, tfxVersion, type Args } from './main.js';
@@ -19,7 +20,7 @@ export function unfusedKernelCount(g: Graph): number {
 }
 
 /** The plan as data: kernels, bindings, dispatch sizes over the symbols, buffers, schedules. */
-export function planJson(plan: KernelPlan, files: readonly string[], bindings: readonly (readonly number[])[], dispatch: readonly string[]) {
+export function planJson(plan: KernelPlan, files: readonly string[], bindings: readonly (readonly number[])[], dispatch: readonly string[], spec = '') {
   return {
     entry: plan.entry, symbols: plan.symbols,
     buffers: plan.buffers.map((b, i) => ({ id: i, name: b.name, kind: b.kind, dtype: b.dtype, numel: b.tileGrid ? `${b.tileGrid.B.key} * ceil(${b.tileGrid.Sq.key} / ${b.tileGrid.bq}) * ceil(${b.tileGrid.Sk.key} / ${b.tileGrid.bk})` : b.numel.key })),
@@ -28,7 +29,7 @@ export function planJson(plan: KernelPlan, files: readonly string[], bindings: r
     outputs: plan.outputs.map((o) => ({ name: o.name, buffer: o.buf, dtype: o.dtype, shape: o.shape.map((d) => d.key) })),
     tile_maps: plan.tileMaps.map((t) => ({ buffer: t.buf, kernel: t.kernel, bq: t.bq, bk: t.bk, mask: t.maskName })),
     kernels: plan.kernels.map((k, i) => ({
-      name: k.name, file: files[i], kind: k.kind, op: k.opKind, label: k.label,
+      name: k.name, file: files[i], kind: k.kind, op: k.opKind, label: k.label, src: (k.src ?? []).map((o) => formatOrigin(o, spec)),
       bindings: bindings[i]!.map((b) => (b < 0 ? 'dims' : b)), reads: k.reads, writes: k.out, dispatch: dispatch[i], schedule: k.schedule,
     })),
   };
@@ -108,7 +109,7 @@ async function emit(a: Args, file: string, program: Program, target: string, out
       if (dir) writeFileSync(join(dir, 'module.cu'), mod.source);
       if (a.values.stats) cudaStats = await cuda.cudaStats(mod.source);
     }
-    if (dir) writeFileSync(join(dir, 'plan.json'), JSON.stringify(planJson(plan, files, bindings, dispatch), null, 2) + '\n');
+    if (dir) writeFileSync(join(dir, 'plan.json'), JSON.stringify(planJson(plan, files, bindings, dispatch, file), null, 2) + '\n');
     if (a.values.stats) printStats(program, g, plan, cudaStats);
     entries.push({ name: g.entry, plan: `${g.entry}/plan.json`, kernels: plan.kernels.length, files: [...new Set(files)].map((f) => `${g.entry}/${f}`) });
   }

@@ -16,7 +16,8 @@ export default async function ir(a: Args): Promise<number> {
   const done = runPipeline(program, { dumpAfter: after, onDump: (_s, g) => dumps.push(g) });
   const graphs = after === undefined ? done.entries : dumps;
   const stage = after ?? stageNames()[stageNames().length - 1]!;
-  const text = graphs.map(printGraph).join('\n\n');
+  // Each node with the spec spans it came from (block call chain, file:line:col).
+  const text = graphs.map((g) => printGraph(g, { origins: file })).join('\n\n');
   process.stdout.write(`# model ${program.model}, preset ${program.preset}, after ${stage}\n${text}\n`);
   return 0;
 }

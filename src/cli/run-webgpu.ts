@@ -1,13 +1,16 @@
 /** `tfx run --backend webgpu`: compile, run once to warm up shaders when profiling, print the profile. */
 import type { HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
+import { writeOutputFile } from '../runtime/fs-out.js';
+import { analyzeProfile, chromeTrace, formatProfile } from '../runtime/profile.js';
 import { getGpu } from '../runtime/webgpu/device.js';
+import { measurePeak } from '../runtime/webgpu/peak.js';
 import { compileEntry, runEntry, withPlan, type RunOutput } from '../runtime/webgpu/program.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
 export async function runWebGpuCli(program: Program, entry: string, weights: ReadonlyMap<string, HostTensor>, inputs: ReadonlyMap<string, HostTensor>,
-  o: { profile: boolean; useCache: boolean }): Promise<Map<string, HostTensor>> {
+  o: { profile: boolean; useCache: boolean; trace?: string | undefined; spec?: { file: string; source: string } | undefined }): Promise<Map<string, HostTensor>> {
   let t0 = performance.now();
   const ctx = await getGpu();
   log(`opened ${ctx.deviceString} in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -31,7 +34,17 @@ export async function runWebGpuCli(program: Program, entry: string, weights: Rea
     t0 = performance.now();
     res = await runEntry(ctx, compiled, program, weights, inputs, { profile: true });
     log(`warm run: ${(performance.now() - t0).toFixed(0)} ms wall, ${res.timings.reduce((s, t) => s + t.ms, 0).toFixed(2)} ms of GPU time`);
-    printProfile(res);
+    if (o.spec && ctx.hasTimestamps && res.timings.length) {
+      // Per kernel and per spec line / block / op kind, against the device's measured peak (runtime/profile.ts).
+      const peak = await measurePeak(ctx);
+      const prof = analyzeProfile(compiled.plan, res.timings, res.dims, peak);
+      process.stderr.write(formatProfile(prof, o.spec.file, o.spec.source));
+      printTiles(res);
+      if (o.trace) {
+        writeOutputFile(o.trace, JSON.stringify(chromeTrace(prof, o.spec.file, { entry, model: program.model, preset: program.preset }), null, 1) + '\n');
+        log(`wrote the trace to ${o.trace} (open it in chrome://tracing or ui.perfetto.dev)`);
+      }
+    } else printProfile(res);
   }
   log(`memory: ${fmtBytes(res.memory.tempPlannedBytes)} planned for intermediates vs ${fmtBytes(res.memory.tempNaiveBytes)} with one buffer each; ${fmtBytes(res.memory.plannedBytes)} in all`);
   return res.outputs;
@@ -41,7 +54,7 @@ export function fmtBytes(b: number): string {
   return b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(2)} GiB` : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
 }
 
-export function printProfile(res: Pick<RunOutput, 'timings' | 'tileCounts'>): void {
+export function printProfile(res: RunOutput): void {
   const total = res.timings.reduce((s, t) => s + t.ms, 0) || 1;
   log('  kernel                     kind                   ms      share');
   for (const t of res.timings) log(`  ${t.label.padEnd(26)} ${t.kind.padEnd(18)} ${t.ms.toFixed(3).padStart(9)} ${(100 * t.ms / total).toFixed(1).padStart(6)}%`);
@@ -49,6 +62,10 @@ export function printProfile(res: Pick<RunOutput, 'timings' | 'tileCounts'>): vo
   for (const t of res.timings) { const e = byKind.get(t.kind) ?? { ms: 0, n: 0 }; e.ms += t.ms; e.n++; byKind.set(t.kind, e); }
   log('  by op kind:');
   for (const [k, e] of [...byKind].sort((a, b) => b[1].ms - a[1].ms)) log(`  ${k.padEnd(26)} x${String(e.n).padEnd(17)} ${e.ms.toFixed(3).padStart(9)} ${(100 * e.ms / total).toFixed(1).padStart(6)}%`);
+  printTiles(res);
+}
+
+function printTiles(res: RunOutput): void {
   for (const t of res.tileCounts) {
     const n = t.empty + t.full + t.partial || 1;
     log(`  ${t.kernel}: tiles EMPTY ${(100 * t.empty / n).toFixed(1)}%, FULL ${(100 * t.full / n).toFixed(1)}%, PARTIAL ${(100 * t.partial / n).toFixed(1)}% of ${n}`);

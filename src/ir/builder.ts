@@ -6,6 +6,7 @@ import { isFloat, promote, type DType } from '../core/dtype.js';
 import {
   dimAdd, dimAsConst, dimConst, dimEq, dimMul, shapeEq, shapeProduct, shapeStr, type Dim, type Shape,
 } from '../core/dim.js';
+import { addOrigins, type Origin } from './provenance.js';
 import { COMPARE_OPS, type ArgOf, type BinaryOp, type IExpr, type InitRule, type Node, type Op, type UnaryOp } from './graph.js';
 
 export class ShapeError extends Error {}
@@ -44,13 +45,16 @@ function argKey(arg: unknown): string {
 export class Builder {
   private readonly table = new Map<string, Node>();
   private nextId = 0;
+  /** Spec spans recorded on every node made (or found interned) while set: see ./provenance.ts. */
+  origins: readonly Origin[] = [];
 
   node<O extends Op>(op: O, dtype: DType, shape: Shape, src: readonly Node[], arg: ArgOf<O>): Node<O> {
     const key = `${op}|${dtype}|${shape.map((d) => d.key).join(',')}|${src.map((s) => s.id).join(',')}|${argKey(arg)}`;
     const hit = this.table.get(key);
-    if (hit) return hit as Node<O>;
+    if (hit) { addOrigins(hit, this.origins); return hit as Node<O>; }
     const n: Node<O> = Object.freeze({ id: this.nextId++, op, dtype, shape: Object.freeze([...shape]), src: Object.freeze([...src]), arg });
     this.table.set(key, n);
+    addOrigins(n, this.origins);
     return n;
   }
 

@@ -215,7 +215,9 @@ class Elaborator {
         if (scope.hasLocal(p.name.name)) err('TFX2002', `input '${p.name.name}' is declared twice`, p.name.span);
         this.checkLocalName(p.name);
         const shape = p.shape.map((x) => this.dim(this.value(x, this.globals, null), x.span));
+        this.b.origins = [{ line: p.span.line, col: p.span.col, path: '', block: e.name.name }];
         const n = this.b.input(p.name.name, p.dtype, shape) as Node<'input'>;
+        this.b.origins = [];
         inputs.push(n);
         scope.set(p.name.name, { k: 'tensor', n, origin: p.span });
       } catch (x) { this.report(x); scope.set(p.name.name, { k: 'poison' }); failed = true; }
@@ -372,7 +374,15 @@ class Elaborator {
 
   // ---- expressions -------------------------------------------------------------------------------------------
 
+  /** Nodes made while evaluating `e` record its span and the block call chain (./provenance.ts). */
   value(e: Expr, scope: Scope, ix: IxCtx | null): Value {
+    const prev = this.b.origins;
+    const top = this.stack[this.stack.length - 1];
+    this.b.origins = [{ line: e.span.line, col: e.span.col, path: top ? top.prefix.join('.') : '', block: top?.block ?? '' }];
+    try { return this.valueOf(e, scope, ix); } finally { this.b.origins = prev; }
+  }
+
+  valueOf(e: Expr, scope: Scope, ix: IxCtx | null): Value {
     switch (e.k) {
       case 'num': return { k: 'num', v: e.value, int: e.isInt };
       case 'dtype': return { k: 'dtype', d: e.dtype };

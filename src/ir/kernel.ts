@@ -6,6 +6,7 @@
  * Names in kernels are generated here (i0, r, acc, b3 ...) and buffers are referred to by number:
  * no identifier from a spec ever reaches generated source.
  */
+import type { Origin } from './provenance.js';
 import type { DType } from '../core/dtype.js';
 import { dimAsConst, dimEval, type Dim, type Shape } from '../core/dim.js';
 import type { BinaryOp, UnaryOp } from './graph.js';
@@ -56,6 +57,8 @@ interface KernelBase {
   readonly name: string;         // k<index>_<kind>: generated, safe in any target
   readonly label: string;        // human description (graph ops fused into it)
   readonly opKind: string;       // for profiles: 'matmul', 'elementwise', 'softmax', 'attention', ...
+  /** Spec spans of the graph nodes fused into this kernel (./provenance.ts); filled by lowering. */
+  readonly src?: readonly Origin[];
   readonly reads: readonly number[];   // buffer ids read
   readonly out: number;          // buffer id written
 }

@@ -10,6 +10,7 @@
  * - a matmul whose only user is elementwise at the same index takes that chain as its epilogue (bias,
  *   activation, residual, the SwiGLU gate); reductions absorb their elementwise prologue through inlining.
  */
+import { unionOrigins } from './provenance.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { dimAdd as addDim, dimAsConst, dimConst, shapeProduct, type Dim, type Shape } from '../core/dim.js';
 import { graphNodes, type Graph, type IExpr, type Node } from './graph.js';
@@ -110,7 +111,9 @@ class Lowering {
       if (n.op === 'input' || n.op === 'param') continue;
       if (absorbed.has(n.id)) continue;
       const mm = epilogueOf.get(n.id);
-      if (mm) { this.matmulKernel(mm, n); continue; }
+      const first = this.kernels.length;
+      this.inlined.clear();
+      if (mm) { this.matmulKernel(mm, n); this.inlined.add(mm); this.tagSources(first, n); continue; }
       if (!this.isMaterialized(n)) continue;
       switch (n.op) {
         case 'matmul': this.matmulKernel(n, n); break;
@@ -120,6 +123,7 @@ class Lowering {
         case 'attention': (this.opts.attention ?? 'fused') === 'fused' ? this.flashAttention(n) : this.unfusedAttention(n); break;
         default: this.mapKernel(n);
       }
+      this.tagSources(first, n);
     }
     // An output that is itself an input or param still needs its own buffer written: copy it.
     const outputs = this.g.outputs.map((o) => {
@@ -137,6 +141,16 @@ class Lowering {
     });
     this.fixReads();
     return { entry: this.g.entry, symbols: this.symbols, buffers: this.buffers, kernels: this.kernels, inputs, params, outputs, tileMaps: this.tileMaps };
+  }
+
+  /** Graph nodes computed inside the kernel being lowered (read through `at` without a buffer). */
+  private readonly inlined = new Set<Node>();
+
+  /** Kernels from `first` on get the origins of `root` and of every node lowering inlined into them. */
+  tagSources(first: number, root: Node): void {
+    if (this.kernels.length === first) return;
+    const src = unionOrigins([root, ...this.inlined]);
+    for (let k = first; k < this.kernels.length; k++) this.kernels[k] = { ...this.kernels[k]!, src };
   }
 
   /** Fill each kernel's read list from the loads its expressions contain. */
@@ -206,6 +220,7 @@ class Lowering {
       return n.dtype === 'bool' ? kbin('ne', raw, kconst(0)) : raw.dtype === n.dtype ? raw : kcast(raw, n.dtype);
     }
     const s = n.src;
+    if (n.op !== 'const') this.inlined.add(n);
     switch (n.op) {
       case 'const': return kconst((n.arg as { value: number }).value, n.dtype === 'bool' ? 'bool' : n.dtype);
       case 'unary': return kun((n.arg as { op: never }).op, this.at(s[0]!, idx), n.dtype);

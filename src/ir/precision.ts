@@ -6,11 +6,13 @@
  */
 import { Builder } from './builder.js';
 import { topoSort, type Graph, type IExpr, type Node, type Program } from './graph.js';
+import { originsOf } from './provenance.js';
 
 export function toF16(g: Graph, b = new Builder()): Graph {
   const map = new Map<number, Node>();
   const inputs: Node<'input'>[] = [];
   for (const n of topoSort(g.outputs.map((o) => o.node))) {
+    b.origins = originsOf(n);
     const src = n.src.map((s) => map.get(s.id)!);
     let out: Node;
     if (n.op === 'input') {

@@ -3,6 +3,7 @@
  * topological order, numbered %0, %1, ... by position (node ids depend on build history; positions only on
  * structure, so two builds of the same graph print the same text). Graph inputs come first, in order.
  */
+import { formatOrigin, originsOf, summarizeOrigins } from './provenance.js';
 import { shapeStr } from '../core/dim.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { type Graph, type IExpr, type InitRule, type Node, type Program } from './graph.js';
@@ -125,17 +126,23 @@ export function printNode(n: Node, num: (m: Node) => string): string {
   return `${head(n, ref)}${srcs} : ${n.dtype}${shapeStr(n.shape)}`;
 }
 
-export function printGraph(g: Graph): string {
+/** `origins`: append each node's spec spans as a comment, with this file name (provenance.ts). */
+export function printGraph(g: Graph, opts: { readonly origins?: string } = {}): string {
   const order = printOrder(g);
   const nums = numbering(order);
   const num = (m: Node) => { const i = nums.get(m); return i === undefined ? '%?' : `%${i}`; };
   const lines = [`entry ${g.entry} {`];
-  for (const n of order) lines.push(`  ${num(n)} = ${printNode(n, num)}`);
+  const from = (n: Node): string => {
+    if (opts.origins === undefined) return '';
+    const os = originsOf(n);
+    return os.length === 0 ? '' : `    # ${os.length === 1 ? formatOrigin(os[0]!, opts.origins) : summarizeOrigins(os, opts.origins)}`;
+  };
+  for (const n of order) lines.push(`  ${num(n)} = ${printNode(n, num)}${from(n)}`);
   for (const o of g.outputs) lines.push(`  out ${o.name} = ${num(o.node)}`);
   lines.push('}');
   return lines.join('\n');
 }
 
 export function printProgram(p: Program): string {
-  return p.entries.map(printGraph).join('\n\n');
+  return p.entries.map((g) => printGraph(g)).join('\n\n');
 }

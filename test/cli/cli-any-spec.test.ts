@@ -67,11 +67,25 @@ describe('a spec with other dim names and one entry named main, no flags beyond 
     expect(summary(gpu.err)).toBe(summary(cpu.err));
   }, 240_000);
 
+  it('run --profile --trace: per kernel with its spec lines, per line / block / kind, bound, and a trace file', async () => {
+    const r = await tfx('run', OTHER, '--profile', '--trace', 'trace.json');
+    expect(r.rc, r.err).toBe(0);
+    expect(r.err).toMatch(/device peak \(measured\): [\d.]+ GFLOP\/s, [\d.]+ GB\/s/);
+    expect(r.err).toMatch(/^ {2}k\d+_matmul .* (compute|memory|launch|latency) +matmul \+ silu +<- +mix @ .*other-dims\.tfx:15$/m);
+    expect(r.err).toMatch(/^ {2}by spec line/m);
+    expect(r.err).toMatch(/other-dims\.tfx:15 +[\d.]+ +[\d.]+% +x\d+ +return silu\(x @ w1\) @ w2$/m);
+    expect(r.err).toMatch(/^ {2}mix \(mix\) +[\d.]+/m);
+    expect(r.err).toMatch(/limited by: /);
+    const t = JSON.parse(readFileSync(join(work, 'trace.json'), 'utf8')) as { traceEvents: { ph: string; name: string }[] };
+    expect(t.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name.split(':')[0])).toEqual(['k0_map', 'k1_matmul', 'k2_matmul', 'k3_matmul']);
+  }, 240_000);
+
   it('bench (entry kernels only, quick) times the entry at the generated dims', async () => {
     const r = await tfx('bench', OTHER, '--quick', '--op', 'elementwise');
     expect(r.rc, r.err).toBe(0);
     expect(r.out).toContain('entry main, dims {"batch":4,"words":4}');
     expect(r.out).toMatch(/forward \(default\): [\d.]+ ms GPU per forward, correct yes/);
+    expect(r.out).toMatch(/^ {2}k\d+_matmul +[\d.]+ ms .*<- +mix @ .*other-dims\.tfx:15$/m);   // where the time goes in the spec
   }, 240_000);
 });
 

@@ -5,6 +5,7 @@
 import { Builder } from '../builder.js';
 import type { Graph, IExpr, Node } from '../graph.js';
 import { printOrder } from '../print.js';
+import { addOrigins, originsOf } from '../provenance.js';
 
 export interface PassContext {
   /** Concrete sizes for dimension symbols; only `specializeShapes` reads them. */
@@ -23,7 +24,14 @@ export function copyNode(b: Builder, n: Node, src: readonly Node[], shape = n.sh
  */
 export function rebuild(g: Graph, f: (n: Node, src: Node[], b: Builder) => Node, b = new Builder()): Graph {
   const memo = new Map<Node, Node>();
-  for (const n of printOrder(g)) memo.set(n, f(n, n.src.map((s) => memo.get(s)!), b));
+  for (const n of printOrder(g)) {
+    // Whatever the pass makes while rewriting n comes from where n came from.
+    b.origins = originsOf(n);
+    const m = f(n, n.src.map((s) => memo.get(s)!), b);
+    addOrigins(m, b.origins);
+    memo.set(n, m);
+  }
+  b.origins = [];
   const inputs = g.inputs.map((n) => {
     const m = memo.get(n)!;
     if (m.op !== 'input') throw new Error(`internal error: a pass replaced input '${n.arg.name}' by a ${m.op} node`);
