@@ -56,6 +56,7 @@ export function textReport(res: BenchResult): string {
     for (const p of res.peers) L.push(`  ${p.op} ${p.shape} vs ${p.peer}: ${p.speedup_vs_peer}x (${p.peer_timing}: tfx ${f(p.peer_timing === 'gpu' ? p.ours_gpu_ms : p.ours_wall_ms)} ms, peer ${f(p.peer_ms)} ms; peer output ${p.peer_correct === null ? 'unchecked' : p.peer_correct ? 'matches' : 'DIFFERS'})`);
   }
   for (const s of res.skipped) L.push(`skipped: ${s.op} ${s.variant} ${s.shape}: ${s.reason}`);
+  if (res.host?.length) L.push('', 'host side (Benchmark.js, mean ± relative margin of error):', ...res.host.map((h) => `  ${h.name.padEnd(62)} ${h.mean_ms.toFixed(3).padStart(10)} ms ±${h.rme_pct.toFixed(1)}% (${h.samples} samples)`));
   for (const n of res.notes) L.push(`note: ${n}`);
   return L.join('\n') + '\n';
 }

@@ -54,6 +54,8 @@ export interface BenchResult {
   tuning?: { budget_s: number; spent_s: number; cache: string; kernels: KernelTune[]; max_speedup: number; stopped_by_budget: boolean };
   forward?: { default: ForwardSummary; tuned?: ForwardSummary };
   peers: PeerRatio[]; notes: string[];
+  /** Host-side costs (Benchmark.js): compile, tile classification, session call vs one-shot call. */
+  host?: import('./host.js').HostRecord[];
 }
 
 /** One attention table row: sequence length, heads, patches per image. */
@@ -76,6 +78,7 @@ export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchR
   const wants = (kind: string) => o.op === undefined || o.op === kind;
   const modelKinds = o.op === undefined || !['attention-table', 'peers'].includes(o.op);
   if (modelKinds) await b.model();
+  if (o.op === undefined || o.op === 'host') await b.host();
   if (wants('matmul')) for (const [m, k, n] of o.matmulSizes) await b.standalone(matmulCase(m!, k!, n!), 'matmul');
   if (wants('attention')) for (const a of o.attention) await b.attentionRow(a);
   if (o.peers) await b.peers();
@@ -100,6 +103,19 @@ class Bencher {
     const full = { ...rec, device: this.ctx.deviceString, median_ms: ms(rec.median_ms), min_ms: ms(rec.min_ms), max_ms: ms(rec.max_ms) };
     this.res.records.push(full);
     return full;
+  }
+
+  /** Host-side timings through a session (bench/host.ts). */
+  async host(): Promise<void> {
+    const o = this.o;
+    const { program } = compileFile(o.file, { preset: o.preset });
+    const entry = o.entry ?? (program.entries.some((g) => g.entry === 'forward') ? 'forward' : program.entries[0]?.entry);
+    const graph = program.entries.find((g) => g.entry === entry);
+    if (!graph) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+    o.progress.add(1);
+    const { hostBench } = await import('./host.js');
+    this.res.host = await hostBench(this.ctx, o.file, o.preset, program, entry!, exampleInputs(program, graph, 1), initParams(program.params, 1), o.quick);
+    o.progress.tick('host: compile, tiles, session call');
   }
 
   // ---- the entry's own kernels ------------------------------------------------------------------------

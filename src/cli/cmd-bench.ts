@@ -11,7 +11,7 @@ import { UsageError } from '../driver.js';
 import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
 
-const OPS = ['matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers'];
+const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate'];
 
 type AttentionShape = { S: number; H: number; patches: number };
 
@@ -64,6 +64,7 @@ export default async function bench(a: Args): Promise<number> {
   const attention = given.attention ?? (only ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
   const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
 
+  if (op === 'generate') return benchGenerate(a, file, quick, jsonOut);
   const [{ runBench }, { textReport, htmlReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
   const ctx = await getGpu();
   process.stderr.write(`tfx bench: ${ctx.deviceString}\n`);
@@ -89,4 +90,24 @@ export default async function bench(a: Args): Promise<number> {
     bar.stop();
     await closeGpu();
   }
+}
+
+/** `--op generate`: decode and denoising figures of the spec's generation entries (src/generate/bench.ts). */
+async function benchGenerate(a: Args, file: string, quick: boolean, jsonOut: string | undefined): Promise<number> {
+  const [{ compileFile }, { initParams }, { loadWeights }, { benchGeneration, generationTable }, { GENERATION_ENTRIES }] = await Promise.all([
+    import('../driver.js'), import('../runtime/weights.js'), import('./cmd-run.js'), import('../generate/bench.js'), import('../generate/generate.js')]);
+  const { program } = compileFile(file, { preset: str(a, 'preset'), entries: [...GENERATION_ENTRIES] });
+  const w = str(a, 'weights');
+  const weights = w ? loadWeights(program, w) : initParams(program.params, 0);
+  const ctx = await getGpu();
+  try {
+    const f = await benchGeneration(program, weights, ctx.deviceString, { tokens: quick ? 3 : 8, steps: quick ? 3 : 6, log: (s) => process.stderr.write(s + '\n') });
+    process.stdout.write(generationTable(f));
+    if (jsonOut !== undefined) {
+      mkdirSync(dirname(jsonOut), { recursive: true });
+      writeOutputFile(jsonOut, JSON.stringify(f, null, 1) + '\n');
+      process.stderr.write(`wrote ${jsonOut}\n`);
+    }
+    return 0;
+  } finally { await closeGpu(); }
 }

@@ -4,7 +4,6 @@ import type { HostTensor } from '../core/tensor.js';
 import { UsageError, compileSource, readSpec } from '../driver.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { requireKernels } from '../ir/autodiff/grad.js';
-import { interpret } from '../ir/interpreter.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims } from '../runtime/bind.js';
 import { loadCheckpointMap, mapCheckpoint, openCheckpoint } from '../runtime/checkpoint.js';
@@ -14,6 +13,10 @@ import { oneFile, str, type Args } from './main.js';
 import { chooseEntry } from './defaults.js';
 import { chooseGenerator, exampleInputs } from '../runtime/example-inputs.js';
 import { TfxError, type UserCode } from '../errors.js';
+import type { KernelPlan } from '../ir/kernel.js';
+import type { MemoryPlan } from '../runtime/memory-plan.js';
+import type { Backend } from '../runtime/session.js';
+type TileCount = { kernel: string; empty: number; full: number; partial: number };
 import { fmtSize, progress } from './progress.js';
 
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
@@ -87,20 +90,38 @@ export default async function run(a: Args): Promise<number> {
   const dims = bindDims(g.inputs.map((i) => ({ name: i.arg.name, dtype: i.dtype, shape: i.shape })), inputs, program.symbols);
   log(`loaded ${weights.size} weights and ${inputs.size} inputs (${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(', ')}) in ${ms(t0)}`);
 
-  let outputs: Map<string, HostTensor>;
+  // One session: weights uploaded once; every output read back (states included, so -o saves them too).
+  if (backend !== 'cpu') requireKernels(g, backend === 'cuda' ? 'CUDA' : 'WebGPU');
+  const { openSession } = await import('../runtime/session.js');
   t0 = performance.now();
-  if (backend === 'cpu') {
-    const res = interpret(g.outputs.map((o) => o.node), { inputs, params: weights, dims });
-    outputs = new Map(g.outputs.map((o, i) => [o.name, res[i]!]));
-    log(`ran on the CPU reference interpreter in ${ms(t0)}`);
-  } else if (backend === 'cuda') {
-    requireKernels(g, 'CUDA');
-    const { runCudaCli } = await import('./run-cuda.js');
-    outputs = await runCudaCli(program, entry, weights, inputs);
-  } else {
-    requireKernels(g, 'WebGPU');
-    const { runWebGpuCli } = await import('./run-webgpu.js');
-    outputs = await runWebGpuCli(program, entry, weights, inputs, { profile: !!a.values.profile || str(a, 'trace') !== undefined, useCache: !a.values['no-tune-cache'], trace: str(a, 'trace'), spec: { file, source } });
+  const session = await openSession(program, { backend: backend as Backend, weights, tuneCache: !a.values['no-tune-cache'] });
+  log(`opened a ${backend} session (weights resident) in ${ms(t0)}`);
+  let outputs: Map<string, HostTensor>;
+  try {
+    const all = { outputs: g.outputs.map((o) => o.name) };
+    t0 = performance.now();
+    let res = await session.run(entry, inputs, all);
+    log(`ran on ${backend === 'cpu' ? 'the CPU reference interpreter' : backend} in ${ms(t0)}${backend === 'webgpu' ? ' (first run: includes shader compilation)' : ''}`);
+    const trace = str(a, 'trace');
+    if ((a.values.profile || trace !== undefined) && backend === 'webgpu') {
+      t0 = performance.now();
+      res = await session.run(entry, inputs, { ...all, profile: true });
+      log(`warm run: ${ms(t0)} wall, ${res.timings.reduce((s, t) => s + t.ms, 0).toFixed(2)} ms of GPU time`);
+      const { printProfile, printSpecProfile } = await import('./run-webgpu.js');
+      const plan = res.info?.plan as KernelPlan | undefined;
+      const tileCounts = (res.info?.tileCounts ?? []) as TileCount[];
+      // Per kernel and per spec line / block / op kind against the device's measured peak (runtime/profile.ts).
+      if (plan && res.timings.length) await printSpecProfile({ plan, timings: res.timings, dims: res.dims, tileCounts }, { file, source, trace, meta: { entry, model: program.model, preset: program.preset } });
+      else printProfile({ timings: res.timings, tileCounts });
+    }
+    const mem = res.info?.memory as MemoryPlan | undefined;
+    if (mem && backend === 'webgpu') {
+      const { fmtBytes } = await import('./run-webgpu.js');
+      log(`memory: ${fmtBytes(mem.tempPlannedBytes)} planned for intermediates vs ${fmtBytes(mem.tempNaiveBytes)} with one buffer each; ${fmtBytes(mem.plannedBytes)} in all`);
+    }
+    outputs = new Map(Object.entries(res.outputs));
+  } finally {
+    session.dispose();
   }
   for (const o of g.outputs) {
     const t = outputs.get(o.name)!;

@@ -72,4 +72,13 @@ export class CpuEngine implements Engine {
   }
 
   async states(): Promise<Map<string, HostTensor>> { return new Map(this.state); }
+
+  /** Replace some states (same names, dtypes and shapes), e.g. with values computed elsewhere. */
+  setStates(values: ReadonlyMap<string, HostTensor>): void {
+    for (const [k, v] of values) {
+      const cur = this.state.get(k);
+      if (!cur || cur.shape.join() !== v.shape.join()) throw new Error(`internal error: state '${k}' does not match`);
+      this.state.set(k, v);
+    }
+  }
 }

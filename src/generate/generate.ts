@@ -199,7 +199,8 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
     const tokens = new Int32Array(R), pos = new Int32Array(R);
     for (let r = 0; r < R; r++) { tokens[r] = feed[r] ?? 0; pos[r] = Math.min(len[r]!, C - 1); }
     const out = await engine.run('decode', new Map([
-      ['tokens', hostTensor('i32', [R, 1], tokens)], ['pos', hostTensor('i32', [R, 1], pos)], ['seq_img', hostTensor('i32', [R, C], seqImg.slice())],
+      ['tokens', hostTensor('i32', [R, 1], tokens)], ['pos', hostTensor('i32', [R, 1], pos)],
+      ['len', hostTensor('i32', [R], pos.map((p) => p + 1))], ['seq_img', hostTensor('i32', [R, C], seqImg.slice())],
     ]));
     for (let r = 0; r < R; r++) if (feed[r] !== null && feed[r] !== undefined) len[r]!++;
     return rowsAt(out.get('logits')!, () => 0, R);
@@ -225,7 +226,7 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
     for (let r = 0; r < R; r++) for (let p = 0; p < n; p++) pos[r * n + p] = start[r]! + p;
     const common = (lat: Float32Array) => new Map([
       ['latents', hostTensor('f32', [R, 1, cfg.c, cfg.hw, cfg.hw], lat)], ['pos', hostTensor('i32', [R, n], pos)],
-      ['seq_img', hostTensor('i32', [R, C], seqImg.slice())],
+      ['len', hostTensor('i32', [R], start.map((s) => s + n))], ['seq_img', hostTensor('i32', [R, C], seqImg.slice())],
     ]);
     const batchOf = () => {
       const lat = new Float32Array(R * imgSize);

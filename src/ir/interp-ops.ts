@@ -119,13 +119,24 @@ export function matmul(a: Tensor, b: Tensor, t: DType, out: Data): void {
   const M = a.shape[r - 2]!, K = a.shape[r - 1]!, N = b.shape[r - 1]!;
   const batch = numel(a.shape.slice(0, -2));
   const A = a.data, Bd = b.data, isF = kindOf(t) === 'float';
+  // Floats: a row of f64 accumulators walked along B's rows (contiguous reads); each element still sums its
+  // products in the order q = 0, 1, ..., K - 1, so results are those of the plain triple loop, bit for bit.
+  const acc = new Float64Array(N);
   for (let p = 0; p < batch; p++) {
     const ao = p * M * K, bo = p * K * N, oo = p * M * N;
     for (let i = 0; i < M; i++) {
+      if (isF) {
+        acc.fill(0);
+        for (let q = 0; q < K; q++) {
+          const x = A[ao + i * K + q]!, row = bo + q * N;
+          for (let j = 0; j < N; j++) acc[j] = acc[j]! + x * Bd[row + j]!;
+        }
+        for (let j = 0; j < N; j++) out[oo + i * N + j] = canon(acc[j]!, t);
+        continue;
+      }
       for (let j = 0; j < N; j++) {
         let s = 0;
-        if (isF) for (let q = 0; q < K; q++) s += A[ao + i * K + q]! * Bd[bo + q * N + j]!;
-        else for (let q = 0; q < K; q++) s = (s + Math.imul(A[ao + i * K + q]!, Bd[bo + q * N + j]!)) | 0;
+        for (let q = 0; q < K; q++) s = (s + Math.imul(A[ao + i * K + q]!, Bd[bo + q * N + j]!)) | 0;
         out[oo + i * N + j] = canon(s, t);
       }
     }

@@ -33,6 +33,9 @@ describe('tfx bench (end to end on WebGPU)', () => {
     const t = res.attention_table[0].tiles;
     expect(t.empty + t.full + t.partial).toBe(t.total);
     expect(res.forward.default.correct).toBe(true);
+    // Host side through Benchmark.js: compile, tile classification, session call vs one-shot call.
+    expect(res.host.map((h: { name: string }) => h.name.split(' ')[0])).toEqual(['compile', 'tile', 'session.run(forward),', 'one-shot']);
+    for (const h of res.host) expect(h.mean_ms).toBeGreaterThan(0);
     const page = readFileSync(html, 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain('<svg');

@@ -104,7 +104,8 @@ export async function epsAfter(m: ReturnType<typeof tinyModel>, prefix: readonly
   for (let p = 0; p < n; p++) seqImg[L + p] = 0;
   const out = await e.run('denoise', new Map([
     ['latents', hostTensor('f32', [1, 1, c.latent_c!, c.latent_hw!, c.latent_hw!], x)], ['t', hostTensor('i32', [1, 1], [t])],
-    ['pos', hostTensor('i32', [1, n], Int32Array.from({ length: n }, (_, i) => L + i))], ['seq_img', hostTensor('i32', [1, C], seqImg)],
+    ['pos', hostTensor('i32', [1, n], Int32Array.from({ length: n }, (_, i) => L + i))], ['len', hostTensor('i32', [1], [L + n])],
+    ['seq_img', hostTensor('i32', [1, C], seqImg)],
   ]));
   return out.get('eps')!.data as Float32Array;
 }

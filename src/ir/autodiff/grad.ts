@@ -1,7 +1,7 @@
 /**
  * Reverse-mode autodiff as a graph pass. Requires: a verified entry graph with a scalar float output.
- * Guarantees: a new entry `<entry>_grad` over the same inputs whose outputs are that scalar (under its own name)
- * and `grad.<param>` for every parameter of the program (zeros where the output does not depend on it), built
+ * Guarantees: a new entry `<entry>_grad` over the same inputs whose outputs are that scalar (under its own name),
+ * the entry's other outputs, and `grad.<param>` for every parameter of the program (zeros where the output does not depend on it), built
  * from graph ops only (the rules of rules.ts), so it goes through the same pipeline, interpreter and lowering.
  */
 import { dimConst } from '../../core/dim.js';
@@ -57,7 +57,8 @@ export function gradEntry(program: Program, entry: string, output?: string): Gra
   const grads = gradients(o.node, b);
   const params = new Map<string, Node>();
   for (const n of topoSort([o.node])) if (n.op === 'param') params.set((n as Node<'param'>).arg.name, n);
-  const outputs = [{ name: o.name, node: o.node }];
+  // The differentiated scalar first, the entry's other outputs (e.g. loss parts) next, then the gradients.
+  const outputs = [{ name: o.name, node: o.node }, ...g.outputs.filter((x) => x.name !== o.name)];
   for (const p of program.params) {
     const n = params.get(p.name);
     const grad = n && grads.get(n.id);

@@ -166,6 +166,26 @@ export class GpuExecutor {
     this.buffers.clear();
   }
 
+  /** Frees one buffer (sessions keep buffers across runs and free them one by one). */
+  free(id: string): void {
+    this.buffers.get(id)?.buffer.destroy();
+    this.buffers.delete(id);
+  }
+
+  /** Size in bytes of buffer `id`, or undefined if there is none. */
+  size(id: string): number | undefined {
+    return this.buffers.get(id)?.bytes;
+  }
+
+  /** Copies the first `bytes` (a multiple of 4) of buffer `src` into `dst` on the device, in queue order. */
+  copy(src: string, dst: string, bytes: number): void {
+    const a = this.slot(src), b = this.slot(dst);
+    if (bytes % 4 !== 0 || bytes > a.bytes || bytes > b.bytes) throw new Error(`copy of ${bytes} bytes from '${src}' (${a.bytes}) to '${dst}' (${b.bytes})`);
+    const enc = this.ctx.device.createCommandEncoder();
+    enc.copyBufferToBuffer(a.buffer, 0, b.buffer, 0, bytes);
+    this.ctx.device.queue.submit([enc.finish()]);
+  }
+
   private slot(id: string): Slot {
     const s = this.buffers.get(id);
     if (s === undefined) throw new Error(`unknown GPU buffer '${id}' (alloc it first)`);

@@ -1,0 +1,72 @@
+/**
+ * Generation figures for `tfx bench --op generate`: decode tokens/s, ms per denoising step without and with
+ * classifier-free guidance (a batch of one vs two), prefill and commit, and each entry's share of GPU time by
+ * kernel kind. Measured through WebGpuEngine, i.e. the one-shot runner: every call uploads the weights and the
+ * cache and reads them back, so these are end-to-end figures of today's path, not of resident-weight sessions.
+ * The first call of each entry (shader compilation) is left out.
+ */
+import type { HostTensor } from '../core/tensor.js';
+import type { Program } from '../ir/graph.js';
+import { WebGpuEngine } from './engine-webgpu.js';
+import { GENERATION_ENTRIES, generate } from './generate.js';
+import { GREEDY } from './sampling.js';
+
+export interface GenerationFigures {
+  readonly preset: string;
+  readonly device: string;
+  readonly promptTokens: number;
+  readonly decodeTokensPerS: number;
+  readonly decodeMs: number;
+  readonly denoiseMs: number;
+  readonly denoiseCfgMs: number;
+  readonly prefillMs: number;
+  readonly commitMs: number;
+  /** Per entry: GPU ms by kernel kind in one profiled warm call. */
+  readonly kernelShare: Record<string, Record<string, number>>;
+}
+
+const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
+
+export async function benchGeneration(program: Program, weights: ReadonlyMap<string, HostTensor>, device: string,
+  o: { tokens: number; steps: number; log?: (s: string) => void }): Promise<GenerationFigures> {
+  const prompt = { tokens: Array.from({ length: 8 }, (_, i) => 97 + i), forceImage: true };
+  const base = { maxTokens: o.tokens, sampling: GREEDY, seed: 0, steps: o.steps, scheduler: 'ddim' as const, maxImages: 1, clip: true };
+  const plain = await WebGpuEngine.create(program, weights, GENERATION_ENTRIES);
+  o.log?.(`generation bench (${program.preset}): no guidance, ${o.steps} steps, ${o.tokens} tokens`);
+  await generate(plain, [prompt], { ...base, guidance: 1 });
+  const cfg = await WebGpuEngine.create(program, weights, GENERATION_ENTRIES);
+  o.log?.(`generation bench (${program.preset}): guidance (batch of two)`);
+  await generate(cfg, [prompt], { ...base, guidance: 3, maxTokens: 0 });
+  // One profiled warm call per entry (the engine's last run of each).
+  plain.profile = new Map();
+  o.log?.(`generation bench (${program.preset}): profiled run`);
+  await generate(plain, [prompt], { ...base, guidance: 1, steps: 1, maxTokens: 1 });
+  const warm = (e: WebGpuEngine, k: string) => median((e.timings.get(k) ?? []).slice(1));
+  const share: Record<string, Record<string, number>> = {};
+  for (const [entry, ts] of plain.profile) {
+    const by: Record<string, number> = {};
+    for (const t of ts) by[t.kind] = (by[t.kind] ?? 0) + t.ms;
+    share[entry] = by;
+  }
+  const decodeMs = warm(plain, 'decode');
+  return {
+    preset: program.preset, device, promptTokens: prompt.tokens.length + 1,
+    decodeTokensPerS: 1000 / decodeMs, decodeMs, denoiseMs: warm(plain, 'denoise'), denoiseCfgMs: warm(cfg, 'denoise'),
+    prefillMs: median(plain.timings.get('prefill') ?? []), commitMs: median(plain.timings.get('commit') ?? []), kernelShare: share,
+  };
+}
+
+export function generationTable(f: GenerationFigures): string {
+  const pct = (by: Record<string, number>) => {
+    const tot = Object.values(by).reduce((a, b) => a + b, 0);
+    return Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${((100 * v) / tot).toFixed(0)}%`).join(', ');
+  };
+  return [
+    `generation, preset ${f.preset}, ${f.device} (one-shot runner: weights and cache cross the bus every call)`,
+    `  decode          ${f.decodeMs.toFixed(1)} ms/token  (${f.decodeTokensPerS.toFixed(2)} tokens/s)   GPU time: ${pct(f.kernelShare.decode ?? {})}`,
+    `  denoise step    ${f.denoiseMs.toFixed(1)} ms without guidance, ${f.denoiseCfgMs.toFixed(1)} ms with (batch of two)   GPU time: ${pct(f.kernelShare.denoise ?? {})}`,
+    `  prefill         ${f.prefillMs.toFixed(1)} ms for ${f.promptTokens} tokens (first call: includes shader compilation)`,
+    `  commit          ${f.commitMs.toFixed(1)} ms (first call: includes shader compilation)`,
+    '',
+  ].join('\n');
+}
