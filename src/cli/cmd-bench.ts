@@ -94,9 +94,10 @@ export default async function bench(a: Args): Promise<number> {
 
 /** `--op generate`: decode and denoising figures of the spec's generation entries (src/generate/bench.ts). */
 async function benchGenerate(a: Args, file: string, quick: boolean, jsonOut: string | undefined): Promise<number> {
-  const [{ compileFile }, { initParams }, { loadWeights }, { benchGeneration, generationTable }, { GENERATION_ENTRIES }] = await Promise.all([
+  const [{ compileFile }, { initParams }, { loadWeights }, { benchGeneration, generationTable }, { generationEntries }] = await Promise.all([
     import('../driver.js'), import('../runtime/weights.js'), import('./cmd-run.js'), import('../generate/bench.js'), import('../generate/generate.js')]);
-  const { program } = compileFile(file, { preset: str(a, 'preset'), entries: [...GENERATION_ENTRIES] });
+  const { program } = compileFile(file, { preset: str(a, 'preset') });
+  generationEntries(program);
   const w = str(a, 'weights');
   const weights = w ? loadWeights(program, w) : initParams(program.params, 0);
   const ctx = await getGpu();

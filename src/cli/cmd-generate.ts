@@ -9,7 +9,7 @@ import { compileFile } from '../driver.js';
 import { TfxError, UsageError } from '../errors.js';
 import { initParams } from '../runtime/weights.js';
 import { CpuEngine, type Engine } from '../generate/engine.js';
-import { GENERATION_ENTRIES, generate, type Prompt } from '../generate/generate.js';
+import { generate, generationEntries, type Prompt } from '../generate/generate.js';
 import { isPixelSpace, readPromptImage, writeImage } from '../generate/image-io.js';
 import { checkSampling } from '../generate/sampling.js';
 import { loadWeights } from './cmd-run.js';
@@ -44,7 +44,8 @@ export default async function generateCmd(a: Args): Promise<number> {
   const outDir = str(a, 'o') ?? 'generated';
 
   const t0 = performance.now();
-  const { program } = compileFile(file, { preset: str(a, 'preset'), entries: [...GENERATION_ENTRIES] });
+  const { program } = compileFile(file, { preset: str(a, 'preset') });
+  const entries = generationEntries(program);
   const cfg = program.config;
   if (cfg.T !== undefined && steps > cfg.T) throw new UsageError(`--steps ${steps} is more than the spec's T = ${cfg.T}`);
   const wPath = str(a, 'weights');
@@ -60,10 +61,10 @@ export default async function generateCmd(a: Args): Promise<number> {
   const prompt: Prompt = { tokens: text, ...(image ? { image } : {}), ...(a.values['force-image'] ? { forceImage: true } : {}) };
 
   let engine: Engine;
-  if (backend === 'cpu') engine = new CpuEngine(program, weights, GENERATION_ENTRIES);
+  if (backend === 'cpu') engine = new CpuEngine(program, weights, entries);
   else {
     const { WebGpuEngine } = await import('../generate/engine-webgpu.js');
-    engine = await WebGpuEngine.create(program, weights, GENERATION_ENTRIES);
+    engine = await WebGpuEngine.create(program, weights, entries);
   }
 
   const decoders = Array.from({ length: batch }, () => new TextDecoder('utf-8'));
@@ -77,7 +78,7 @@ export default async function generateCmd(a: Args): Promise<number> {
   let nTokens = 0;
   if (batch === 1) process.stdout.write(new TextDecoder().decode(Uint8Array.from(text)));
   const seqs = await generate(engine, Array.from({ length: batch }, () => prompt), {
-    maxTokens, sampling, seed, steps, guidance, scheduler, maxImages, clip: pixel,
+    maxTokens, sampling, seed, steps, guidance, scheduler, maxImages, clip: pixel, deviceChoice: backend !== 'cpu',
     onToken: (row, tok) => {
       nTokens++;
       if (tok < 256) say(row, decoders[row]!.decode(Uint8Array.of(tok), { stream: true }));

@@ -8,7 +8,7 @@
 import type { HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
 import { WebGpuEngine } from './engine-webgpu.js';
-import { GENERATION_ENTRIES, generate } from './generate.js';
+import { generate, generationEntries } from './generate.js';
 import { GREEDY } from './sampling.js';
 
 export interface GenerationFigures {
@@ -31,10 +31,10 @@ export async function benchGeneration(program: Program, weights: ReadonlyMap<str
   o: { tokens: number; steps: number; log?: (s: string) => void }): Promise<GenerationFigures> {
   const prompt = { tokens: Array.from({ length: 8 }, (_, i) => 97 + i), forceImage: true };
   const base = { maxTokens: o.tokens, sampling: GREEDY, seed: 0, steps: o.steps, scheduler: 'ddim' as const, maxImages: 1, clip: true };
-  const plain = await WebGpuEngine.create(program, weights, GENERATION_ENTRIES);
+  const plain = await WebGpuEngine.create(program, weights, generationEntries(program));
   o.log?.(`generation bench (${program.preset}): no guidance, ${o.steps} steps, ${o.tokens} tokens`);
   await generate(plain, [prompt], { ...base, guidance: 1 });
-  const cfg = await WebGpuEngine.create(program, weights, GENERATION_ENTRIES);
+  const cfg = await WebGpuEngine.create(program, weights, generationEntries(program));
   o.log?.(`generation bench (${program.preset}): guidance (batch of two)`);
   await generate(cfg, [prompt], { ...base, guidance: 3, maxTokens: 0 });
   // One profiled warm call per entry (the engine's last run of each).

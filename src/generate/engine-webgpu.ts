@@ -31,7 +31,7 @@ export class WebGpuEngine implements Engine {
 
   reset(dims: Readonly<Record<string, number>>): void { this.host.reset(dims); }
 
-  async run(entry: string, inputs: ReadonlyMap<string, HostTensor>): Promise<Map<string, HostTensor>> {
+  async run(entry: string, inputs: ReadonlyMap<string, HostTensor>, want?: readonly string[]): Promise<Map<string, HostTensor>> {
     const g = entryOf(this.program, entry);
     let c = this.compiled.get(entry);
     if (!c) { c = compileEntry(this.program, entry); this.compiled.set(entry, c); }
@@ -47,7 +47,10 @@ export class WebGpuEngine implements Engine {
     const written = new Set((g.states ?? []).filter((s) => s.written).map((s) => s.name));
     const out = new Map<string, HostTensor>();
     const next = new Map<string, HostTensor>();
-    for (const [k, v] of res.outputs) (written.has(k) ? next : out).set(k, v);
+    for (const [k, v] of res.outputs) {
+      if (written.has(k)) next.set(k, v);
+      else if (!want || want.includes(k)) out.set(k, v);
+    }
     this.host.setStates(next);
     return out;
   }

@@ -16,8 +16,11 @@ export interface Engine {
   readonly backend: string;
   /** Fresh (zero) state for the given dims (B sequences, C cache positions, ...). */
   reset(dims: Readonly<Record<string, number>>): void;
-  /** Run an entry: the non-state inputs in, the non-state outputs out; its states are read and updated. */
-  run(entry: string, inputs: ReadonlyMap<string, HostTensor>): Promise<Map<string, HostTensor>>;
+  /**
+   * Run an entry: the non-state inputs in, the non-state outputs out (only those in `want` when given: an
+   * engine on a device need not read the others back); its states are read and updated.
+   */
+  run(entry: string, inputs: ReadonlyMap<string, HostTensor>, want?: readonly string[]): Promise<Map<string, HostTensor>>;
   /** The current value of every state (copied to the host), by name. */
   states(): Promise<Map<string, HostTensor>>;
 }
@@ -52,7 +55,7 @@ export class CpuEngine implements Engine {
     }
   }
 
-  async run(entry: string, inputs: ReadonlyMap<string, HostTensor>): Promise<Map<string, HostTensor>> {
+  async run(entry: string, inputs: ReadonlyMap<string, HostTensor>, want?: readonly string[]): Promise<Map<string, HostTensor>> {
     const g = entryOf(this.program, entry);
     const all = new Map(inputs);
     for (const st of g.states ?? []) {
@@ -66,7 +69,7 @@ export class CpuEngine implements Engine {
     const written = new Set((g.states ?? []).filter((s) => s.written).map((s) => s.name));
     g.outputs.forEach((o, i) => {
       if (written.has(o.name)) this.state.set(o.name, res[i]!);
-      else out.set(o.name, res[i]!);
+      else if (!want || want.includes(o.name)) out.set(o.name, res[i]!);
     });
     return out;
   }

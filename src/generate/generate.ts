@@ -20,6 +20,16 @@ import type { Engine } from './engine.js';
 import { sampleToken, type SamplingOptions } from './sampling.js';
 
 export const GENERATION_ENTRIES = ['prefill', 'decode', 'denoise', 'commit'] as const;
+/** Entries generation uses when the spec has them. */
+export const OPTIONAL_ENTRIES = ['decode_choose'] as const;
+
+/** The generation entries of a program; a coded error naming what is missing. */
+export function generationEntries(program: { readonly entries: readonly { readonly entry: string }[] }): string[] {
+  const have = new Set(program.entries.map((e) => e.entry));
+  const missing = GENERATION_ENTRIES.filter((e) => !have.has(e));
+  if (missing.length) throw new TfxError('TFX5001', `generation needs the entries ${GENERATION_ENTRIES.join(', ')}; this spec lacks ${missing.join(', ')} (see docs/language.md section 12)`);
+  return [...GENERATION_ENTRIES, ...OPTIONAL_ENTRIES.filter((e) => have.has(e))];
+}
 
 export interface Prompt {
   /** Text token ids after the image (if any). */
@@ -45,7 +55,14 @@ export interface GenerateOptions {
   readonly onToken?: (row: number, token: number) => void;
   readonly onStep?: (info: StepInfo) => void;
   readonly onImage?: (row: number, index: number, latent: Float32Array) => void;
-  /** The logits computed at `position` of a sequence (its prediction for position + 1). */
+  /**
+   * Choose tokens on the device (entry `decode_choose`: argmax of logits / T + Gumbel noise) so that only the
+   * ids are read back; applies when the spec has the entry and sampling uses neither top-k nor top-p. The first
+   * token after the prompt is still chosen on the host (prefill returns logits). Draws differ from host
+   * sampling (one uniform per vocabulary entry instead of one per token), greedy is the same.
+   */
+  readonly deviceChoice?: boolean;
+  /** The logits computed at `position` of a sequence (its prediction for position + 1); not in device choice. */
   readonly onLogits?: (row: number, position: number, logits: Float32Array) => void;
 }
 
@@ -155,6 +172,14 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
   built.forEach((b, r) => { if (b.imgStart >= 0) imageIndex[r] = 1; });
 
   const lastFed = built.map((b) => b.tokens[b.tokens.length - 1]!);
+  const onDevice = !!o.deviceChoice && o.sampling.topK === 0 && o.sampling.topP === 1 && engine.program.entries.some((g) => g.entry === 'decode_choose');
+  // Device choice: the token chosen by the last decode call of each row (undefined: choose from logits).
+  const chosen: (number | undefined)[] = new Array(B).fill(undefined);
+  const bansAfter = (b: number, lenAfter: number): Set<number> => {
+    const banned = new Set<number>([cfg.eoi]);
+    if (nImages[b]! >= o.maxImages || lenAfter + 1 + cfg.nPatches + 1 > C) banned.add(cfg.boi);
+    return banned;
+  };
   let produced = 0;
   for (;;) {
     // Rows that have just fed BOI make an image, then feed EOI.
@@ -169,17 +194,15 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
         o.onImage?.(b, seqs[b]!.images.length - 1, images.get(b)!);
         feed[b] = cfg.eoi; lastFed[b] = cfg.eoi;
       }
-      const l = await decodeStep(feed);
-      for (const b of imgRows) { logits[b] = l[b]!; o.onLogits?.(b, len[b]! - 1, l[b]!); }
+      await decodeStep(feed);
       continue;
     }
     if (produced >= o.maxTokens) break;
     const feed: (number | null)[] = new Array(R).fill(null);
     for (let b = 0; b < B; b++) {
       if (len[b]! + 1 > C) continue;
-      const banned = new Set<number>([cfg.eoi]);
-      if (nImages[b]! >= o.maxImages || len[b]! + 1 + cfg.nPatches + 1 > C) banned.add(cfg.boi);
-      const tok = sampleToken(logits[b]!, 0, cfg.vocab, o.sampling, rngs[b]!, banned);
+      const tok = chosen[b] ?? sampleToken(logits[b]!, 0, cfg.vocab, o.sampling, rngs[b]!, bansAfter(b, len[b]!));
+      chosen[b] = undefined;
       seqs[b]!.tokens.push(tok);
       o.onToken?.(b, tok);
       feed[b] = tok; lastFed[b] = tok;
@@ -189,21 +212,42 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
     if (feed.every((f) => f === null)) break;
     // The last token is fed only when it starts an image (its key/value is needed); otherwise generation is done.
     if (produced >= o.maxTokens && !feed.some((f) => f === cfg.boi)) break;
-    const l = await decodeStep(feed);
-    for (let b = 0; b < B; b++) if (feed[b] !== null) { logits[b] = l[b]!; o.onLogits?.(b, len[b]! - 1, l[b]!); }
+    await decodeStep(feed);
   }
   return seqs;
 
-  /** Feed one token per row (null: an idle row, fed a dummy past its valid length). */
-  async function decodeStep(feed: readonly (number | null)[]): Promise<Float32Array[]> {
+  /**
+   * Feed one token per row (null: an idle row, fed a dummy past its valid length); afterwards each fed row has
+   * its next-token logits (host choice) or its chosen next token (device choice).
+   */
+  async function decodeStep(feed: readonly (number | null)[]): Promise<void> {
     const tokens = new Int32Array(R), pos = new Int32Array(R);
     for (let r = 0; r < R; r++) { tokens[r] = feed[r] ?? 0; pos[r] = Math.min(len[r]!, C - 1); }
-    const out = await engine.run('decode', new Map([
+    const inputs = new Map([
       ['tokens', hostTensor('i32', [R, 1], tokens)], ['pos', hostTensor('i32', [R, 1], pos)],
       ['len', hostTensor('i32', [R], pos.map((p) => p + 1))], ['seq_img', hostTensor('i32', [R, C], seqImg.slice())],
-    ]));
+    ]);
+    if (onDevice) {
+      const V = cfg.vocab, T = o.sampling.temperature;
+      const noise = new Float32Array(R * V), temp = new Float32Array(R).fill(T);
+      for (let b = 0; b < B; b++) {
+        if (feed[b] === null) continue;
+        const banned = bansAfter(b, len[b]! + 1);
+        for (let v = 0; v < V; v++) {
+          // Gumbel(0, 1) = -log(-log u), u in (0, 1); banned ids get a noise no logit can overcome.
+          const g = T > 0 ? -Math.log(-Math.log(Math.max(rngs[b]!.uniform(), 1e-300))) : 0;
+          noise[b * V + v] = banned.has(v) ? -1e30 : g;
+        }
+      }
+      inputs.set('noise', hostTensor('f32', [R, 1, V], noise));
+      inputs.set('temp', hostTensor('f32', [R], temp));
+      const next = (await engine.run('decode_choose', inputs, ['next'])).get('next')!.data;
+      for (let b = 0; b < B; b++) if (feed[b] !== null) chosen[b] = next[b]!;
+    } else {
+      const l = rowsAt((await engine.run('decode', inputs, ['logits'])).get('logits')!, () => 0, R);
+      for (let b = 0; b < B; b++) if (feed[b] !== null) { logits[b] = l[b]!; o.onLogits?.(b, len[b]!, l[b]!); }
+    }
     for (let r = 0; r < R; r++) if (feed[r] !== null && feed[r] !== undefined) len[r]!++;
-    return rowsAt(out.get('logits')!, () => 0, R);
   }
 
   /** Denoise one image for each row in `rows` (their BOI is in the cache), commit it, return the latents. */

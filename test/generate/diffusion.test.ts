@@ -80,3 +80,25 @@ describe('seeded generation', () => {
     expect(a.map((s) => s.tokens)).not.toEqual(other.map((s) => s.tokens));
   });
 });
+
+describe('device choice of tokens', () => {
+  it('greedy through decode_choose makes the tokens and images host greedy makes (batch, forced image)', async () => {
+    const { compileFile } = await import('../../src/driver.js');
+    const { CpuEngine } = await import('../../src/generate/engine.js');
+    const { generationEntries } = await import('../../src/generate/generate.js');
+    const { program } = compileFile('models/transfusion.tfx', { preset: 'tiny' });
+    const mk = () => new CpuEngine(program, m.weights, generationEntries(program));
+    const prompts = [{ tokens: [104, 105, 32], forceImage: true }, { tokens: [120] }];
+    const o = { ...base, maxTokens: 4, steps: 1 };
+    const host = await generate(mk(), prompts, o);
+    const engine = mk();
+    const calls: string[] = [];
+    const run = engine.run.bind(engine);
+    engine.run = (entry, inputs, want) => { calls.push(entry); return run(entry, inputs, want); };
+    const dev = await generate(engine, prompts, { ...o, deviceChoice: true });
+    expect(calls.filter((c) => c === 'decode_choose').length).toBeGreaterThanOrEqual(3);
+    expect(calls).not.toContain('decode');
+    expect(dev.map((s) => s.tokens)).toEqual(host.map((s) => s.tokens));
+    expect([...dev[0]!.images[0]!]).toEqual([...host[0]!.images[0]!]);
+  });
+});

@@ -50,3 +50,41 @@ describe('sampleToken', () => {
     expect(checkSampling({ temperature: 1, topK: 0, topP: 1 })).toBeUndefined();
   });
 });
+
+describe('decode_choose (the token chosen in the spec)', () => {
+  it('is the argmax of logits / T + noise, lowest id on ties; banned ids (noise -1e30) are never chosen', async () => {
+    const { compileFile } = await import('../../src/driver.js');
+    const { hostTensor } = await import('../../src/core/tensor.js');
+    const { CpuEngine } = await import('../../src/generate/engine.js');
+    const { initParams } = await import('../../src/runtime/weights.js');
+    const { program } = compileFile('models/transfusion.tfx', { preset: 'tiny', entries: ['decode_choose'] });
+    const e = new CpuEngine(program, initParams(program.params, 4), ['decode_choose']);
+    const V = program.config.vocab!, B = 3, C = 6;
+    e.reset({ B, C });
+    const rng = Rng.seeded(8);
+    const noise = Float32Array.from({ length: B * V }, () => rng.normal());
+    noise.fill(0, 0, V);                       // row 0: greedy
+    const temp = Float32Array.from([0, 0.5, 2]);
+    const inputs = (n: Float32Array) => new Map([
+      ['tokens', hostTensor('i32', [B, 1], [5, 6, 7])], ['pos', hostTensor('i32', [B, 1], [0, 0, 0])], ['len', hostTensor('i32', [B], [1, 1, 1])],
+      ['seq_img', hostTensor('i32', [B, C], new Int32Array(B * C).fill(-1))], ['noise', hostTensor('f32', [B, 1, V], n)], ['temp', hostTensor('f32', [B], temp)],
+    ]);
+    const out = await e.run('decode_choose', inputs(noise));
+    const logits = out.get('logits')!.data, next = out.get('next')!.data;
+    const pick = (b: number, n: Float32Array) => {
+      let best = 0, bv = -Infinity;
+      for (let v = 0; v < V; v++) {
+        const s = (temp[b]! > 0 ? logits[b * V + v]! / temp[b]! : logits[b * V + v]!) + n[b * V + v]!;
+        if (s > bv) { bv = s; best = v; }
+      }
+      return best;
+    };
+    expect([...next]).toEqual([0, 1, 2].map((b) => pick(b, noise)));
+    // Ban each row's choice: the runner-up is chosen.
+    e.reset({ B, C });
+    const banned = noise.slice();
+    for (let b = 0; b < B; b++) banned[b * V + next[b]!] = -1e30;
+    const again = (await e.run('decode_choose', inputs(banned))).get('next')!.data;
+    for (let b = 0; b < B; b++) { expect(again[b]).not.toBe(next[b]); expect(again[b]).toBe(pick(b, banned)); }
+  });
+});

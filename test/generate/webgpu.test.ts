@@ -38,4 +38,20 @@ describe('generation on WebGPU', () => {
       for (const s of mine) expect(relErr(s.logits, full.logits.slice(s.pos * full.V, (s.pos + 1) * full.V)), `row ${row} position ${s.pos}`).toBeLessThan(1e-4);
     }
   }, 300_000);
+
+  it('chooses tokens on the device (decode_choose) as host greedy does', async () => {
+    const { compileFile } = await import('../../src/driver.js');
+    const { generationEntries } = await import('../../src/generate/generate.js');
+    const { CpuEngine } = await import('../../src/generate/engine.js');
+    const { program } = compileFile('models/transfusion.tfx', { preset: 'tiny' });
+    const entries = generationEntries(program);
+    expect(entries).toContain('decode_choose');
+    const prompts: Prompt[] = [{ tokens: [72, 105] }, { tokens: [65] }];
+    const o: GenerateOptions = { maxTokens: 4, sampling: GREEDY, seed: 1, steps: 1, guidance: 1, scheduler: 'ddim', maxImages: 0 };
+    const gpu = await WebGpuEngine.create(program, m.weights, entries);
+    const dev = await generate(gpu, prompts, { ...o, deviceChoice: true });
+    expect(gpu.timings.get('decode_choose')?.length).toBe(3);
+    const host = await generate(new CpuEngine(program, m.weights, entries), prompts, o);
+    expect(dev.map((s) => s.tokens)).toEqual(host.map((s) => s.tokens));
+  }, 300_000);
 });
