@@ -36,6 +36,8 @@ export const USER_ERRORS = {
   TFX8001: 'cannot read file',
   TFX8002: 'refusing to write over a special file or link',
   TFX8003: 'cannot write output',
+  // packages
+  TFX8101: 'optional package not installed',
 } as const;
 export type UserCode = keyof typeof USER_ERRORS;
 

@@ -8,6 +8,7 @@ import { writeOutputFile } from '../runtime/fs-out.js';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../driver.js';
+import { TfxError } from '../errors.js';
 import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
 
@@ -40,6 +41,13 @@ function parseShapes(s: string, op: string | undefined): { matmul?: number[][]; 
   return out;
 }
 
+/** The peer runtimes are development dependencies (about 500 MB): a plain install of tfx does not have them. */
+export const PEER_PACKAGES = ['onnxruntime-node', 'onnxruntime-web', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'];
+const PEER_VERSIONS: Record<string, string> = { 'onnxruntime-node': '1.30.0', 'onnxruntime-web': '1.30.0', '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-backend-webgpu': '4.22.0' };
+export function missingPeers(resolve: (p: string) => unknown = (p) => import.meta.resolve(p)): string[] {
+  return PEER_PACKAGES.filter((p) => { try { resolve(p); return false; } catch { return true; } });
+}
+
 export default async function bench(a: Args): Promise<number> {
   const file = oneFile(a);
   const backend = str(a, 'backend') ?? 'webgpu';
@@ -63,6 +71,10 @@ export default async function bench(a: Args): Promise<number> {
   // Quick: a small Transfusion layout (S 128, 2 heads, 32-patch images) so CI takes seconds on a software GPU.
   const attention = given.attention ?? (only ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
   const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
+  if (a.values['peers'] === true || op === 'peers') {
+    const missing = missingPeers();
+    if (missing.length) throw new TfxError('TFX8101', `--peers needs ${missing.join(', ')}, which a plain install of tfx leaves out (development dependencies); install them next to tfx: npm install ${missing.map((m) => `${m}@${PEER_VERSIONS[m] ?? 'latest'}`).join(' ')}`);
+  }
 
   if (op === 'generate') return benchGenerate(a, file, quick, jsonOut);
   const [{ runBench }, { textReport, htmlReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
