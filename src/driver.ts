@@ -34,8 +34,16 @@ export function compileSource(source: string, file: string, opts: { preset?: str
   const declared = new Set(parsed.module.decls.flatMap((d) => (d.k === 'entry' ? [d.name.name] : [])));
   const gradOf = (e: string) => (!declared.has(e) && e.endsWith(GRAD_SUFFIX) && declared.has(e.slice(0, -GRAD_SUFFIX.length)) ? e.slice(0, -GRAD_SUFFIX.length) : undefined);
   const wanted = opts.entries && [...new Set(opts.entries.map((e) => gradOf(e) ?? e))];
+  // A wrong --entry is misuse of the command (exit 2), not a mistake in the spec.
+  for (const w of wanted ?? []) {
+    if (!declared.has(w)) throw new UsageError(`--entry: unknown entry '${w}'; ${file} has ${[...declared].map((n) => `'${n}'`).join(', ') || 'no entries'}`);
+  }
   const r = elaborate(parsed.module, { ...opts, entries: wanted });
-  if (!r.program) throw new SpecError(formatDiagnostics(r.diags.list, file, source), r.diags.list);
+  if (!r.program) {
+    // An error that only one preset causes says which preset (docs/errors.md).
+    const list = opts.preset === undefined ? r.diags.list : r.diags.list.map((d) => ({ ...d, notes: [...d.notes, { message: `with preset '${opts.preset}'` }] }));
+    throw new SpecError(formatDiagnostics(list, file, source), list);
+  }
   const program = { ...r.program, directives: parseDirectives(source) };
   if (!opts.entries?.some((e) => gradOf(e) !== undefined)) return { program, presets: r.presets, source };
   const entries = opts.entries.map((e) => { const base = gradOf(e); return base !== undefined ? gradEntry(program, base) : program.entries.find((g) => g.entry === e)!; });

@@ -19,6 +19,7 @@ export const USER_ERRORS = {
   TFX5002: 'cannot make example inputs',
   TFX5003: 'empty dimension',
   TFX5004: 'entry cannot be differentiated',
+  TFX5005: 'sizes out of bounds for the spec',
   // devices
   TFX6001: 'WebGPU unavailable',
   TFX6002: 'GPU device error',

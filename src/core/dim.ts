@@ -90,3 +90,27 @@ export function dimEval(d: Dim, b: Bindings): number {
 export const shapeEval = (s: Shape, b: Bindings): number[] => s.map((d) => dimEval(d, b));
 export const shapeProduct = (s: Shape): Dim => s.reduce((a, d) => dimMul(a, d), dimConst(1));
 export const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/**
+ * The sign of `d` over every binding of its symbols to integers >= 1 (dimensions are never empty: a 0 is
+ * refused when they are bound). 'nonneg' and 'neg' are proofs; 'unknown' means it depends on the sizes.
+ * Substituting s = 1 + e (e >= 0) and expanding: all coefficients >= 0 proves d >= 0; all <= 0 with a negative
+ * constant proves d < 0.
+ */
+export function dimSign(d: Dim): 'nonneg' | 'neg' | 'unknown' {
+  const c = dimAsConst(d);
+  if (c !== undefined) return c >= 0 ? 'nonneg' : 'neg';
+  const acc = new Map<string, number>();
+  for (const t of d.terms) {
+    const k = t.syms.length;
+    if (k > 12) return 'unknown';
+    for (let mask = 0; mask < 1 << k; mask++) {
+      const key = t.syms.filter((_, i) => mask & (1 << i)).join('*');
+      acc.set(key, (acc.get(key) ?? 0) + t.c);
+    }
+  }
+  const coeffs = [...acc.values()];
+  if (coeffs.every((x) => x >= 0)) return 'nonneg';
+  if (coeffs.every((x) => x <= 0) && (acc.get('') ?? 0) < 0) return 'neg';
+  return 'unknown';
+}

@@ -23,6 +23,9 @@ export const CODES = {
   TFX3004: 'duplicate parameter',
   TFX3005: 'invalid mask',
   TFX3006: 'missing result',
+  TFX3007: 'out of bounds',
+  TFX3008: 'size exceeds the index type',
+  TFX3009: 'program too large',
 } as const;
 export type Code = keyof typeof CODES;
 

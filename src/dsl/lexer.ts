@@ -23,7 +23,7 @@ export const DTypeTok = createToken({ name: 'DTypeTok', pattern: /(?:f32|f16|bf1
 
 export const Float = createToken({ name: 'Float', pattern: /(?:\d+\.\d*(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|\.\d+(?:[eE][+-]?\d+)?)/ });
 export const Int = createToken({ name: 'Int', pattern: /\d+/ });
-export const Str = createToken({ name: 'Str', pattern: /"[^"\n\\]*"/ });
+export const Str = createToken({ name: 'Str', pattern: /"[^"\r\n\\]*"/ });
 
 export const Arrow = createToken({ name: 'Arrow', pattern: /=>/ });
 export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/ });
@@ -53,7 +53,7 @@ export const Colon = createToken({ name: 'Colon', pattern: /:/ });
 export const Semi = createToken({ name: 'Semi', pattern: /;/ });
 
 const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
-const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+const Comment = createToken({ name: 'Comment', pattern: /#[^\r\n]*/, group: Lexer.SKIPPED }); // a lone \r ends a line too
 
 export const allTokens: TokenType[] = [
   WhiteSpace, Comment,

@@ -94,7 +94,10 @@ export function parse(source: string): ParseResult {
     const t = e.token;
     const eof = t.tokenType.name === 'EOF';
     const found = eof ? 'end of file' : `'${t.image.slice(0, 40)}'`;
-    const msg = e.message.startsWith('Expecting') ? simplify(e.message, found) : e.message;
+    // Chevrotain's own words ("Redundant input, expecting EOF but found: x") never reach the user.
+    const msg = e.message.startsWith('Expecting') ? simplify(e.message, found)
+      : e.name === 'NotAllInputParsedException' ? `unexpected ${found}; expected a declaration (model, config, preset, dim, mask, block or entry)`
+      : `unexpected ${found}`;
     const span = eof ? endSpan(source) : tokSpan(t);
     diags.error('TFX1002', msg, span);
   }

@@ -47,6 +47,8 @@ export class Builder {
   private nextId = 0;
   /** Spec spans recorded on every node made (or found interned) while set: see ./provenance.ts. */
   origins: readonly Origin[] = [];
+  /** Distinct nodes made so far (the graph-size limit of the front end counts these). */
+  get size(): number { return this.nextId; }
 
   node<O extends Op>(op: O, dtype: DType, shape: Shape, src: readonly Node[], arg: ArgOf<O>): Node<O> {
     const key = `${op}|${dtype}|${shape.map((d) => d.key).join(',')}|${src.map((s) => s.id).join(',')}|${argKey(arg)}`;

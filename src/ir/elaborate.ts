@@ -5,12 +5,17 @@
  */
 import { isFloat, isInt, promote, type DType } from '../core/dtype.js';
 import {
-  dimAdd, dimAsConst, dimConst, dimDiv, dimMul, dimSub, dimSym, shapeStr, type Dim, type Shape,
+  dimAdd, dimAsConst, dimConst, dimDiv, dimMul, dimSign, dimSub, dimSym, dimSymbols, shapeStr, type Dim, type Shape,
 } from '../core/dim.js';
 import type { BinOp, Decl, Expr, Module, Name, Stmt } from '../dsl/ast.js';
 import { Diagnostics, type Code, type Note, type Span } from '../dsl/diagnostics.js';
 import { Builder, ShapeError } from './builder.js';
-import type { BinaryOp, Graph, IExpr, InitRule, Node, ParamInfo, Program, UnaryOp } from './graph.js';
+import type { BinaryOp, DimRequirement, Graph, IExpr, InitRule, Node, ParamInfo, Program, UnaryOp } from './graph.js';
+
+/** Most distinct graph nodes one program may grow to (repeat and block calls expand); docs/errors.md. */
+export const MAX_GRAPH_NODES = 200_000;
+/** Most elements of one tensor: kernels index with 32-bit signed integers. */
+export const MAX_INDEX = 2 ** 31 - 1;
 
 type MaskDecl = Extract<Decl, { k: 'mask' }>;
 type BlockDecl = Extract<Decl, { k: 'block' }>;
@@ -88,6 +93,10 @@ class Elaborator {
   /** States declared by the entry being elaborated, by full name, in declaration order. */
   private entryStates = new Map<string, { input: Node<'input'>; span: Span; written?: Node; writeSpan?: Span }>();
   private stack: Frame[] = [];
+  /** Nodes whose extents were checked; the sign of each dim seen; conditions left for bind time (per entry). */
+  private readonly checked = new Set<number>();
+  private readonly signs = new Map<string, 'nonneg' | 'neg' | 'unknown'>();
+  private requires = new Map<string, DimRequirement>();
 
   constructor(readonly mod: Module) {}
 
@@ -203,6 +212,8 @@ class Elaborator {
   entry(e: EntryDecl): Graph | undefined {
     this.entryParams = new Set();
     this.entryStates = new Map();
+    this.requires = new Map();
+    this.checked.clear(); // interned nodes are shared between entries; each entry records its own conditions
     this.stack = [{ block: e.name.name, prefix: [] }];
     const scope = new Scope(this.globals);
     const inputs: Node<'input'>[] = [];
@@ -243,7 +254,8 @@ class Elaborator {
     }
     if (failed || this.diags.list.length > errorsBefore) return undefined;
     const states = [...this.entryStates].map(([name, st]) => ({ name, written: st.written !== undefined }));
-    return { entry: e.name.name, inputs, outputs, ...(states.length ? { states } : {}) };
+    const requires = [...this.requires.values()];
+    return { entry: e.name.name, inputs, outputs, ...(states.length ? { states } : {}), ...(requires.length ? { requires } : {}) };
   }
 
   poisonNames(s: Stmt, scope: Scope): void {
@@ -285,6 +297,8 @@ class Elaborator {
           if (v.k !== 'num' || !v.int || v.v < 0) err('TFX2005', `parameter shapes must be non-negative integers known from the config${v.k === 'dim' ? ` (found symbolic '${v.d.key}')` : ''}`, x.span);
           return (v as Extract<Value, { k: 'num' }>).v;
         });
+        const numel = shape.reduce((a, b) => a * b, 1);
+        if (numel > MAX_INDEX) err('TFX3008', `parameter '${s.name.name}' of shape [${shape.join(', ')}] has ${numel} elements; kernels index with 32-bit integers (at most ${MAX_INDEX})`, s.span);
         if (!s.init) err('TFX2007', `parameter '${s.name.name}' needs an init rule: '= normal(std)', '= uniform(lo, hi)', '= zeros' or '= ones'`, s.span);
         const init = this.initRule(s.init!, scope);
         const prefix = this.stack[this.stack.length - 1]!.prefix;
@@ -379,7 +393,46 @@ class Elaborator {
     const prev = this.b.origins;
     const top = this.stack[this.stack.length - 1];
     this.b.origins = [{ line: e.span.line, col: e.span.col, path: top ? top.prefix.join('.') : '', block: top?.block ?? '' }];
-    try { return this.valueOf(e, scope, ix); } finally { this.b.origins = prev; }
+    try { return this.checkedValue(e, scope, ix); } finally { this.b.origins = prev; }
+  }
+
+  /** Every tensor value passes here once: its extents are proven non-negative or required at bind time. */
+  checkedValue(e: Expr, scope: Scope, ix: IxCtx | null): Value {
+    if (this.b.size > MAX_GRAPH_NODES) {
+      err('TFX3009', `the program grows past ${MAX_GRAPH_NODES} graph nodes (each block call and repeat step adds its nodes); it is too large to compile`, e.span);
+    }
+    const v = this.valueOf(e, scope, ix);
+    if (v.k === 'tensor' && !this.checked.has(v.n.id)) { this.checked.add(v.n.id); this.checkExtents(v.n, e.span); }
+    return v;
+  }
+
+  /**
+   * Extents must be >= 0 (a negative one is proven here or required when the dims are bound) and every tensor
+   * must fit the 32-bit index type of the kernels: at most 2^31 - 1 elements.
+   */
+  checkExtents(n: Node, span: Span): void {
+    for (const d of n.shape) this.requireNonNeg(d, `extent ${d.key} of ${shapeStr(n.shape)}`, span);
+    const numel = n.shape.reduce((a, d) => dimMul(a, d), dimConst(1));
+    const c = dimAsConst(numel);
+    if (c !== undefined) {
+      if (c > MAX_INDEX) err('TFX3008', `a tensor of shape ${shapeStr(n.shape)} has ${c} elements; kernels index with 32-bit integers (at most ${MAX_INDEX})`, span);
+    } else if (!n.shape.some((d) => dimSign(d) === 'neg')) {
+      this.require(numel, 0, MAX_INDEX, `the element count ${numel.key} of ${shapeStr(n.shape)}`, span);
+    }
+  }
+
+  /** `d >= 0` proven, refuted (a located error now), or left for bind time. */
+  requireNonNeg(d: Dim, what: string, span: Span): void {
+    const sign = this.signs.get(d.key) ?? dimSign(d);
+    this.signs.set(d.key, sign);
+    const syms = dimSymbols(d);
+    if (sign === 'neg') err('TFX3007', syms.length ? `${what} is negative for every size of ${syms.join(', ')}` : `${what} is negative`, span);
+    if (sign === 'unknown') this.require(d, 0, Number.MAX_SAFE_INTEGER, what, span);
+  }
+
+  require(dim: Dim, min: number, max: number, what: string, span: Span): void {
+    const key = `${dim.key}|${min}|${max}`;
+    if (!this.requires.has(key)) this.requires.set(key, { dim, min, max, what, line: span.line, col: span.col });
   }
 
   valueOf(e: Expr, scope: Scope, ix: IxCtx | null): Value {
@@ -765,6 +818,14 @@ class Elaborator {
         const axis = int(1, 'axis');
         const start = this.dim(this.value(A[2]!, scope, null), A[2]!.span);
         const end = this.dim(this.value(A[3]!, scope, null), A[3]!.span);
+        // 0 <= start <= end <= size, proven now or checked when the dims are bound: a kernel never reads outside x.
+        const r = x.n.shape.length;
+        const size = x.n.shape[axis < 0 ? axis + r : axis];
+        if (size !== undefined) {
+          this.requireNonNeg(start, `slice start ${start.key}`, A[2]!.span);
+          this.requireNonNeg(dimSub(end, start), `slice length ${end.key} - (${start.key})`, A[3]!.span);
+          this.requireNonNeg(dimSub(size, end), `slice end ${end.key} on axis ${axis} of size ${size.key}: size - end = ${dimSub(size, end).key}`, A[3]!.span);
+        }
         return out(sh([x], () => this.b.slice(x.n, axis, start, dimSub(end, start))));
       }
       case 'concat': {

@@ -110,6 +110,18 @@ export interface Graph {
   readonly outputs: readonly { readonly name: string; readonly node: Node }[];
   /** The states among `inputs` (and `outputs`), absent when the entry declares none. */
   readonly states?: readonly StateInfo[];
+  /** Conditions on the dimensions that `check` could not prove; checked when they are bound (src/runtime/bind.ts). */
+  readonly requires?: readonly DimRequirement[];
+}
+
+/** `dim` must lie in [min, max] once the symbols are bound; `what` and `line:col` say where the spec needs it. */
+export interface DimRequirement {
+  readonly dim: Dim;
+  readonly min: number;
+  readonly max: number;
+  readonly what: string;
+  readonly line: number;
+  readonly col: number;
 }
 
 /** A compiled spec: config values of the chosen preset, every parameter, every entry graph. */

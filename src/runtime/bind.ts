@@ -1,6 +1,7 @@
 /** Binding symbolic dims (B, S, N) from the shapes of the tensors a user passes, with clear errors. */
 import { dimAsConst, dimEval, shapeStr, type Shape } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
+import type { DimRequirement } from '../ir/graph.js';
 import { TfxError, type UserCode } from '../errors.js';
 
 export class BindError extends TfxError {
@@ -28,6 +29,10 @@ export function bindDims(specs: readonly InputSpec[], given: ReadonlyMap<string,
       }
     });
   }
+  // Dimensions are never empty: a 0 would reach the kernels as an empty dispatch (docs/errors.md, TFX5003).
+  for (const [sym, v] of Object.entries(dims)) {
+    if (v < 1) throw new BindError(`dimension ${sym} is 0 (from ${from[sym]}); every dimension must be at least 1`, 'TFX5003');
+  }
   for (const sym of symbols) if (dims[sym] === undefined) dims[sym] = 0;
   for (const s of specs) {
     const t = given.get(s.name)!;
@@ -37,4 +42,18 @@ export function bindDims(specs: readonly InputSpec[], given: ReadonlyMap<string,
     });
   }
   return dims;
+}
+
+/**
+ * The conditions `check` left for bind time (a slice end or a comprehension extent that depends on the sizes,
+ * an element count past the 32-bit index type): each is tested with the bound dims before anything runs.
+ */
+export function checkRequirements(requires: readonly DimRequirement[] | undefined, dims: Readonly<Record<string, number>>, file = 'the spec'): void {
+  const bound = Object.entries(dims).map(([k, v]) => `${k} = ${v}`).join(', ');
+  for (const r of requires ?? []) {
+    let v: number;
+    try { v = dimEval(r.dim, dims); } catch { continue; } // a symbol no input binds: nothing to check against
+    if (v < r.min) throw new BindError(`${r.what} is ${v} with ${bound} (${file}:${r.line}:${r.col}); it must be at least ${r.min}`, 'TFX5005');
+    if (v > r.max) throw new BindError(`${r.what} is ${v} with ${bound} (${file}:${r.line}:${r.col}); kernels index with 32-bit integers (at most ${r.max})`, 'TFX7002');
+  }
 }

@@ -9,14 +9,20 @@ export interface TileMap { readonly buf: number; readonly kernel: string; readon
 /** Every tile map a plan needs, from the batch's per-position inputs, in O(tiles + S) each. */
 export async function computeTileMaps(plan: KernelPlan, graph: Graph, inputs: ReadonlyMap<string, HostTensor>, dims: Record<string, number>): Promise<TileMap[]> {
   if (!plan.tileMaps.length) return [];
-  const { classifyTiles } = await import('../ir/tile-classify.js');
+  const { classifyTiles, PARTIAL } = await import('../ir/tile-classify.js');
   return plan.tileMaps.map((t) => {
     const node = attentionNode(graph, t.node);
+    const need = bufferNumel(plan.buffers[t.buf]!, dims);
+    if (node.src.slice(3).some((n) => n.op !== 'input')) {
+      // A computed mask argument is known only on the device: no tile can be skipped or trusted whole, so every
+      // tile is PARTIAL (the kernel evaluates the mask per element). Slower, never wrong.
+      const classes = new Int32Array(need).fill(PARTIAL);
+      return { buf: t.buf, kernel: t.kernel, classes, counts: { empty: 0, full: 0, partial: need } };
+    }
     const maskInputs = node.src.slice(3).map((n) => maskInput(n, inputs));
     const r = classifyTiles((node.arg as { mask: IExpr }).mask, maskInputs, {
       B: dimEval(t.B, dims), Sq: dimEval(t.Sq, dims), Sk: dimEval(t.Sk, dims), bq: t.bq, bk: t.bk, dims,
     });
-    const need = bufferNumel(plan.buffers[t.buf]!, dims);
     if (r.classes.length !== need) throw new Error(`internal error: tile map of ${t.kernel} has ${r.classes.length} entries, expected ${need}`);
     return { buf: t.buf, kernel: t.kernel, classes: r.classes, counts: r.counts };
   });
