@@ -493,7 +493,9 @@ class Elaborator {
         const inner = new Scope(scope);
         const shape: Dim[] = [];
         e.vars.forEach((v, i) => {
-          shape.push(this.dim(this.value(v.extent, scope, null), v.extent.span));
+          const d = this.dim(this.value(v.extent, scope, null), v.extent.span);
+          this.requireNonNeg(d, `the extent ${d.key} of '${v.name.name}'`, v.extent.span);
+          shape.push(d);
           if (inner.hasLocal(v.name.name)) err('TFX2002', `index '${v.name.name}' is declared twice`, v.name.span);
           this.checkLocalName(v.name);
           inner.set(v.name.name, { k: 'ix', e: { k: 'idx', i, dtype: 'i32' } });
