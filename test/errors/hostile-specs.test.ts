@@ -25,7 +25,7 @@ const codeOf = (f: () => unknown): string | undefined => {
 describe('conditions checked when dims are bound', () => {
   it('a comprehension extent S - 5 is refused at S = 4 and runs at S = 6', () => {
     const src = spec('  out y = for (b: B, i: S - 5) => x[b, i + 5, 0]');
-    expect(codeOf(() => bind(src, 2, 4))).toBe('TFX5004');
+    expect(codeOf(() => bind(src, 2, 4))).toBe('TFX5005');
     const { g, dims, x } = bind(src, 2, 6);
     const [y] = interpret(g.outputs.map((o) => o.node), { inputs: new Map([['x', x]]), params: new Map(), dims });
     expect(y!.shape).toEqual([2, 1]);
@@ -39,13 +39,13 @@ describe('conditions checked when dims are bound', () => {
   it('slice(x, 1, S, 1) has length 1 - S: allowed at S = 1, refused at S = 3', () => {
     const src = spec('  out y = slice(x, 1, S, 1)');
     expect(codeOf(() => bind(src, 1, 1))).toBeUndefined();
-    expect(codeOf(() => bind(src, 1, 3))).toBe('TFX5004');
+    expect(codeOf(() => bind(src, 1, 3))).toBe('TFX5005');
   });
 
   it('a symbolic slice end past the size is refused only where it is past', () => {
     const src = spec('  out y = slice(x, 1, 0, 2 * B)');
     expect(codeOf(() => bind(src, 2, 4))).toBeUndefined();
-    expect(codeOf(() => bind(src, 3, 4))).toBe('TFX5004');
+    expect(codeOf(() => bind(src, 3, 4))).toBe('TFX5005');
   });
 
   it('an element count past 2^31 - 1 at the bound sizes is refused before anything runs', () => {
