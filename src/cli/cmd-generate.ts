@@ -63,8 +63,8 @@ export default async function generateCmd(a: Args): Promise<number> {
   let engine: Engine;
   if (backend === 'cpu') engine = new CpuEngine(program, weights, entries);
   else {
-    const { WebGpuEngine } = await import('../generate/engine-webgpu.js');
-    engine = await WebGpuEngine.create(program, weights, entries);
+    const { SessionEngine } = await import('../generate/engine-session.js');
+    engine = await SessionEngine.open(program, weights, entries, 'webgpu');
   }
 
   const decoders = Array.from({ length: batch }, () => new TextDecoder('utf-8'));

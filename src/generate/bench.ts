@@ -1,13 +1,13 @@
 /**
  * Generation figures for `tfx bench --op generate`: decode tokens/s, ms per denoising step without and with
  * classifier-free guidance (a batch of one vs two), prefill and commit, and each entry's share of GPU time by
- * kernel kind. Measured through WebGpuEngine, i.e. the one-shot runner: every call uploads the weights and the
- * cache and reads them back, so these are end-to-end figures of today's path, not of resident-weight sessions.
- * The first call of each entry (shader compilation) is left out.
+ * kernel kind. Measured through a WebGPU session (weights resident, the cache kept on the device, only the
+ * outputs generation asks for read back: logits, or the chosen ids with decode_choose). The first call of each
+ * entry (shader compilation) is left out.
  */
 import type { HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
-import { WebGpuEngine } from './engine-webgpu.js';
+import { SessionEngine } from './engine-session.js';
 import { generate, generationEntries } from './generate.js';
 import { GREEDY } from './sampling.js';
 
@@ -31,17 +31,18 @@ export async function benchGeneration(program: Program, weights: ReadonlyMap<str
   o: { tokens: number; steps: number; log?: (s: string) => void }): Promise<GenerationFigures> {
   const prompt = { tokens: Array.from({ length: 8 }, (_, i) => 97 + i), forceImage: true };
   const base = { maxTokens: o.tokens, sampling: GREEDY, seed: 0, steps: o.steps, scheduler: 'ddim' as const, maxImages: 1, clip: true };
-  const plain = await WebGpuEngine.create(program, weights, generationEntries(program));
+  const plain = await SessionEngine.open(program, weights, generationEntries(program), 'webgpu');
   o.log?.(`generation bench (${program.preset}): no guidance, ${o.steps} steps, ${o.tokens} tokens`);
   await generate(plain, [prompt], { ...base, guidance: 1 });
-  const cfg = await WebGpuEngine.create(program, weights, generationEntries(program));
+  const cfg = await SessionEngine.open(program, weights, generationEntries(program), 'webgpu');
   o.log?.(`generation bench (${program.preset}): guidance (batch of two)`);
   await generate(cfg, [prompt], { ...base, guidance: 3, maxTokens: 0 });
   // One profiled warm call per entry (the engine's last run of each).
   plain.profile = new Map();
   o.log?.(`generation bench (${program.preset}): profiled run`);
   await generate(plain, [prompt], { ...base, guidance: 1, steps: 1, maxTokens: 1 });
-  const warm = (e: WebGpuEngine, k: string) => median((e.timings.get(k) ?? []).slice(1));
+  plain.dispose(); cfg.dispose();
+  const warm = (e: SessionEngine, k: string) => median((e.timings.get(k) ?? []).slice(1));
   const share: Record<string, Record<string, number>> = {};
   for (const [entry, ts] of plain.profile) {
     const by: Record<string, number> = {};
@@ -62,7 +63,7 @@ export function generationTable(f: GenerationFigures): string {
     return Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${((100 * v) / tot).toFixed(0)}%`).join(', ');
   };
   return [
-    `generation, preset ${f.preset}, ${f.device} (one-shot runner: weights and cache cross the bus every call)`,
+    `generation, preset ${f.preset}, ${f.device} (session: weights and KV cache resident; logits read back per decode step)`,
     `  decode          ${f.decodeMs.toFixed(1)} ms/token  (${f.decodeTokensPerS.toFixed(2)} tokens/s)   GPU time: ${pct(f.kernelShare.decode ?? {})}`,
     `  denoise step    ${f.denoiseMs.toFixed(1)} ms without guidance, ${f.denoiseCfgMs.toFixed(1)} ms with (batch of two)   GPU time: ${pct(f.kernelShare.denoise ?? {})}`,
     `  prefill         ${f.prefillMs.toFixed(1)} ms for ${f.promptTokens} tokens (first call: includes shader compilation)`,
