@@ -112,8 +112,8 @@ class Lowering {
       if (absorbed.has(n.id)) continue;
       const mm = epilogueOf.get(n.id);
       const first = this.kernels.length;
-      this.inlined.clear();
-      if (mm) { this.matmulKernel(mm, n); this.inlined.add(mm); this.tagSources(first, n); continue; }
+      this.inlined.length = 0;
+      if (mm) { this.matmulKernel(mm, n); this.inlined.push([mm, this.kernels.length - 1]); this.tagSources(first, n); continue; }
       if (!this.isMaterialized(n)) continue;
       switch (n.op) {
         case 'matmul': this.matmulKernel(n, n); break;
@@ -143,14 +143,18 @@ class Lowering {
     return { entry: this.g.entry, symbols: this.symbols, buffers: this.buffers, kernels: this.kernels, inputs, params, outputs, tileMaps: this.tileMaps };
   }
 
-  /** Graph nodes computed inside the kernel being lowered (read through `at` without a buffer). */
-  private readonly inlined = new Set<Node>();
+  /** Graph nodes computed inside kernels being lowered (read through `at` without a buffer), each with the
+   * index of the kernel it went into: expressions are built before their kernel is pushed. */
+  private readonly inlined: [Node, number][] = [];
 
-  /** Kernels from `first` on get the origins of `root` and of every node lowering inlined into them. */
+  /** Kernels from `first` on get the origins of the nodes inlined into each; the last also those of `root`. */
   tagSources(first: number, root: Node): void {
-    if (this.kernels.length === first) return;
-    const src = unionOrigins([root, ...this.inlined]);
-    for (let k = first; k < this.kernels.length; k++) this.kernels[k] = { ...this.kernels[k]!, src };
+    const last = this.kernels.length - 1;
+    for (let k = first; k <= last; k++) {
+      const nodes = this.inlined.filter(([, at]) => at === k).map(([n]) => n);
+      const src = unionOrigins(k === last || nodes.length === 0 ? [root, ...nodes] : nodes);
+      this.kernels[k] = { ...this.kernels[k]!, src };
+    }
   }
 
   /** Fill each kernel's read list from the loads its expressions contain. */
@@ -220,7 +224,7 @@ class Lowering {
       return n.dtype === 'bool' ? kbin('ne', raw, kconst(0)) : raw.dtype === n.dtype ? raw : kcast(raw, n.dtype);
     }
     const s = n.src;
-    if (n.op !== 'const') this.inlined.add(n);
+    if (n.op !== 'const') this.inlined.push([n, this.kernels.length]);
     switch (n.op) {
       case 'const': return kconst((n.arg as { value: number }).value, n.dtype === 'bool' ? 'bool' : n.dtype);
       case 'unary': return kun((n.arg as { op: never }).op, this.at(s[0]!, idx), n.dtype);

@@ -60,6 +60,18 @@ describe('provenance through elaboration, passes and fusion', () => {
     }
   });
 
+  it('kernels lowered together keep their own spans: the q rope copy is not tagged with the attention line', () => {
+    const { program } = compileFile(TF, { entries: ['forward'] });
+    const plan = lowerGraph(runPipeline(program).entries[0]!, program.symbols);
+    const att = find(TF, 'return attention(q, k, v'), q = find(TF, 'let q = rope(');
+    const flash = plan.kernels.filter((k) => k.kind === 'attention');
+    expect(flash.length).toBe(2);
+    for (const k of flash) expect(k.src!.map((o) => o.line)).toEqual([att.line]);
+    const rope = plan.kernels.filter((k) => /rope/.test(k.label) && k.src!.some((o) => o.line === q.line));
+    expect(rope.length).toBe(2);
+    for (const k of rope) expect(k.src!.some((o) => o.line === att.line)).toBe(false);
+  });
+
   it('summaries collapse repeated layers and list lines once', () => {
     expect(collapsePaths(['layers.0.attn', 'layers.1.attn', 'layers.2.attn', 'final'])).toEqual(['final', 'layers.{0..2}.attn']);
     expect(collapsePaths(['layers.0.mlp', 'layers.3.mlp'])).toEqual(['layers.{0,3}.mlp']);
