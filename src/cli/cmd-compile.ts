@@ -38,7 +38,8 @@ export function planJson(plan: KernelPlan, files: readonly string[], bindings: r
 export default async function compile(a: Args): Promise<number> {
   const file = oneFile(a);
   const target = str(a, 'target') ?? 'wgsl';
-  if (target !== 'wgsl' && target !== 'cuda') throw new UsageError(`unknown target '${target}' (wgsl or cuda)`);
+  if (target !== 'wgsl' && target !== 'cuda' && target !== 'ts') throw new UsageError(`unknown target '${target}' (wgsl, cuda or ts)`);
+  if (target === 'ts') return (await import('./compile-ts.js')).compileTs(a, file);
   const entryFlag = str(a, 'entry');
   const compiled = compileFile(file, { preset: str(a, 'preset'), entries: entryFlag ? [entryFlag] : undefined }).program;
   const program = a.values.f16 ? programToF16(compiled) : compiled;

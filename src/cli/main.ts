@@ -141,12 +141,13 @@ export const COMMANDS: Record<string, Command> = {
     operands: 'FILE.tfx',
     flags: {
       ...preset, ...entry,
-      target: { type: 'string', value: 'wgsl|cuda', help: 'kernel language: wgsl (default) or cuda', example: '--target cuda' },
+      target: { type: 'string', value: 'wgsl|cuda|ts', help: 'kernel language: wgsl (default) or cuda; or ts: typed TypeScript bindings (DIR/index.ts, one typed method per entry, importing only the tfx package)', example: '--target cuda' },
+      runtime: { type: 'string', value: 'MODULE', help: "--target ts: the module the bindings import the tfx runtime from (default 'tfx')", example: '--runtime tfx' },
       o: { type: 'string', short: 'o', value: 'DIR', help: 'output folder, replaced as a whole (only a new or empty folder or an earlier tfx output); default: MODEL-TARGET in the current folder, or nothing written with --stats alone', example: '-o out/transfusion' },
       stats: { type: 'boolean', help: 'print kernel counts before and after fusion, memory, and (cuda) registers and spills from nvcc', example: '--stats' },
       ...f16,
     },
-    examples: [`tfx compile ${SPEC} -o out/wgsl`, `tfx compile ${SPEC} --target cuda --stats -o out/cuda`],
+    examples: [`tfx compile ${SPEC} -o out/wgsl`, `tfx compile ${SPEC} --target cuda --stats -o out/cuda`, `tfx compile ${SPEC} --preset tiny --target ts -o out/transfusion-ts`],
     run: lazy(() => import('./cmd-compile.js')),
   },
   generate: {
