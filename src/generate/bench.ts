@@ -17,6 +17,8 @@ export interface GenerationFigures {
   readonly promptTokens: number;
   readonly decodeTokensPerS: number;
   readonly decodeMs: number;
+  /** decode_choose: the token picked on the device, only its id read back (NaN when the spec lacks the entry). */
+  readonly decodeChooseMs: number;
   readonly denoiseMs: number;
   readonly denoiseCfgMs: number;
   readonly prefillMs: number;
@@ -34,6 +36,8 @@ export async function benchGeneration(program: Program, weights: ReadonlyMap<str
   const plain = await SessionEngine.open(program, weights, generationEntries(program), 'webgpu');
   o.log?.(`generation bench (${program.preset}): no guidance, ${o.steps} steps, ${o.tokens} tokens`);
   await generate(plain, [prompt], { ...base, guidance: 1 });
+  o.log?.(`generation bench (${program.preset}): tokens chosen on the device`);
+  await generate(plain, [{ tokens: prompt.tokens }], { ...base, guidance: 1, deviceChoice: true, sampling: { temperature: 1, topK: 0, topP: 1 } });
   const cfg = await SessionEngine.open(program, weights, generationEntries(program), 'webgpu');
   o.log?.(`generation bench (${program.preset}): guidance (batch of two)`);
   await generate(cfg, [prompt], { ...base, guidance: 3, maxTokens: 0 });
@@ -52,7 +56,7 @@ export async function benchGeneration(program: Program, weights: ReadonlyMap<str
   const decodeMs = warm(plain, 'decode');
   return {
     preset: program.preset, device, promptTokens: prompt.tokens.length + 1,
-    decodeTokensPerS: 1000 / decodeMs, decodeMs, denoiseMs: warm(plain, 'denoise'), denoiseCfgMs: warm(cfg, 'denoise'),
+    decodeTokensPerS: 1000 / decodeMs, decodeMs, decodeChooseMs: warm(plain, 'decode_choose'), denoiseMs: warm(plain, 'denoise'), denoiseCfgMs: warm(cfg, 'denoise'),
     prefillMs: median(plain.timings.get('prefill') ?? []), commitMs: median(plain.timings.get('commit') ?? []), kernelShare: share,
   };
 }
@@ -65,6 +69,7 @@ export function generationTable(f: GenerationFigures): string {
   return [
     `generation, preset ${f.preset}, ${f.device} (session: weights and KV cache resident; logits read back per decode step)`,
     `  decode          ${f.decodeMs.toFixed(1)} ms/token  (${f.decodeTokensPerS.toFixed(2)} tokens/s)   GPU time: ${pct(f.kernelShare.decode ?? {})}`,
+    `  decode_choose   ${f.decodeChooseMs.toFixed(1)} ms/token  (temperature 1 chosen on the device; only ids read back)`,
     `  denoise step    ${f.denoiseMs.toFixed(1)} ms without guidance, ${f.denoiseCfgMs.toFixed(1)} ms with (batch of two)   GPU time: ${pct(f.kernelShare.denoise ?? {})}`,
     `  prefill         ${f.prefillMs.toFixed(1)} ms for ${f.promptTokens} tokens (first call: includes shader compilation)`,
     `  commit          ${f.commitMs.toFixed(1)} ms (first call: includes shader compilation)`,
