@@ -14,7 +14,8 @@ export class SpecError extends Error {
   constructor(readonly rendered: string, readonly diagnostics: readonly Diagnostic[]) { super(rendered); }
 }
 
-export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
+/** Specs are small (transfusion.tfx is ~20 KB); the parser also caps tokens (src/dsl/parse.ts, MAX_TOKENS). */
+export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 
 export function readSpec(file: string): string {
   if (!existsSync(file)) throw new UsageError(`cannot read '${file}': no such file`);

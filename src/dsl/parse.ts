@@ -11,6 +11,8 @@ export const MAX_NESTING = 200;
 /** Operator chains (`a + a + ...`, `- - x`) nest without brackets; later passes recurse over them, so bound them too. */
 export const MAX_EXPR_DEPTH = 1000;
 export const MAX_IDENT = 64;
+/** Parsing costs ~100 µs per token (chevrotain's CST): bound it to a few seconds. Transfusion is ~6k tokens. */
+export const MAX_TOKENS = 100_000;
 
 export interface ParseResult { readonly module?: Module; readonly diags: Diagnostics }
 
@@ -46,6 +48,10 @@ export function parse(source: string): ParseResult {
     diags.error('TFX1001', what, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) });
   }
   if (lexed.errors.length > 20) return { diags };
+  if (lexed.tokens.length > MAX_TOKENS) {
+    diags.error('TFX3009', `the spec has ${lexed.tokens.length} tokens; specs are limited to ${MAX_TOKENS} (parse time grows with them)`, tokSpan(lexed.tokens[MAX_TOKENS]!));
+    return { diags };
+  }
   // Reject pathological nesting up front: brackets, runs of prefix operators (each one is a recursion), and
   // operator chains at one bracket level (each operator is one level of the AST; parsing them is also slow).
   const chain: number[] = [0];

@@ -26,6 +26,8 @@ export type GeneratorName = (typeof GENERATORS)[number];
 /** Size of a dim no one bound, for the `random` generator. */
 export const DEFAULT_DIM = 4;
 export const MAX_DIM = 1 << 20;
+/** Most elements generated across all inputs (64 Mi: 256 MB as f32). */
+export const MAX_EXAMPLE_ELEMENTS = 1 << 26;
 
 export interface ExampleOptions {
   /** Values for symbolic dims by name; the rest get the generator's defaults. */
@@ -138,6 +140,11 @@ export function makeLayout(rng: Rng, o: LayoutOptions, nPatches: number, vocab: 
 export function exampleInputs(program: Program, graph: Graph, seed: number, o: ExampleOptions = {}): Map<string, HostTensor> {
   const generator = chooseGenerator(program, o.generator).name;
   const dims = exampleDims(program, graph, generator, o);
+  // Bounded before anything is generated (--batch 4096 --seq 1048576 used to abort out of memory): docs/errors.md.
+  const total = graph.inputs.reduce((acc, inp) => acc + inp.shape.reduce((a, d) => a * Math.max(0, dimEval(d, dims)), 1), 0);
+  if (total > MAX_EXAMPLE_ELEMENTS) {
+    throw new ExampleError(`the inputs at ${Object.entries(dims).map(([k, v]) => `${k} = ${v}`).join(', ')} have ${total} elements; example inputs are limited to ${MAX_EXAMPLE_ELEMENTS}`, 'TFX7002');
+  }
   const rng = Rng.seeded(seed);
   const cfg = program.config;
   let layout: Layout | undefined;

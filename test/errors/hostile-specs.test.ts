@@ -79,3 +79,26 @@ describe('front end', () => {
     }
   });
 });
+
+describe('spec size', () => {
+  it('refuses a spec of more than 100k tokens before parsing it (a 5 MB config used to take a minute)', async () => {
+    const { parse, MAX_TOKENS } = await import('../../src/dsl/parse.js');
+    const keys = Array.from({ length: MAX_TOKENS / 3 + 10 }, (_, i) => `  k${i} = ${i}`).join('\n');
+    const r = parse(`model m\nconfig {\n${keys}\n}\n`);
+    expect(r.module).toBeUndefined();
+    expect(r.diags.list.map((d) => d.code)).toEqual(['TFX3009']);
+    expect(r.diags.list[0]!.span.line).toBeGreaterThan(MAX_TOKENS / 3 - 5);
+  });
+});
+
+describe('example-inputs size', () => {
+  it('refuses --dim B=4096 --dim S=1048576 before generating anything', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { exampleInputs } = await import('../../src/runtime/example-inputs.js');
+    const src = readFileSync(new URL('../../models/transfusion.tfx', import.meta.url), 'utf8');
+    const { program } = compileSource(src, 'transfusion.tfx', { preset: 'tiny', entries: ['forward'] });
+    const g = program.entries[0]!;
+    expect(codeOf(() => exampleInputs(program, g, 0, { dims: { B: 4096, S: 1 << 20 } }))).toBe('TFX7002');
+    expect(exampleInputs(program, g, 0, { dims: { B: 2, S: 64 } }).get('tokens')!.shape).toEqual([2, 64]);
+  });
+});
