@@ -17,20 +17,23 @@ export interface Origin {
 
 /** Enough to name every layer of a big preset, small enough that one shared node cannot grow without bound. */
 const MAX_ORIGINS = 256;
-const table = new WeakMap<Node, Origin[]>();
+const table = new WeakMap<Node, { readonly list: Origin[]; readonly keys: Set<string> }>();
 
 export const originKey = (o: Origin) => `${o.path}|${o.block}|${o.line}|${o.col}`;
 
 export function originsOf(n: Node): readonly Origin[] {
-  return table.get(n) ?? [];
+  return table.get(n)?.list ?? [];
 }
 
 export function addOrigins(n: Node, os: readonly Origin[]): void {
   if (!os.length) return;
-  const cur = table.get(n);
-  if (!cur) { table.set(n, os.slice(0, MAX_ORIGINS)); return; }
-  const have = new Set(cur.map(originKey));
-  for (const o of os) if (cur.length < MAX_ORIGINS && !have.has(originKey(o))) { cur.push(o); have.add(originKey(o)); }
+  let e = table.get(n);
+  if (!e) { e = { list: [], keys: new Set() }; table.set(n, e); }
+  for (const o of os) {
+    if (e.list.length >= MAX_ORIGINS) return;
+    const k = originKey(o);
+    if (!e.keys.has(k)) { e.keys.add(k); e.list.push(o); }
+  }
 }
 
 /** The union of origins of several nodes, in first-seen order. */
