@@ -42,6 +42,35 @@ describe('denoising', () => {
     }
   });
 
+  it('a DDPM step is the posterior mean plus noise of the posterior variance; the last step lands on x0', async () => {
+    const infos = await steps(prompt, { scheduler: 'ddpm', steps: 2 });
+    const [mid, last] = [infos[0]!, infos[1]!];
+    // Step t=1000 -> 500 (alpha_bar(1000) uses the clipped beta; only the ratio of the two enters via beta).
+    {
+      const row = last.rows[0]!;
+      const aT = abar(last.t);
+      const x0 = row.x.map((x, i) => (x - Math.sqrt(1 - aT) * row.eps[i]!) / Math.sqrt(aT));
+      expect(relErr(row.next, x0)).toBeLessThan(1e-5);
+    }
+    {
+      const row = mid.rows[0]!;
+      expect([mid.t, mid.tPrev]).toEqual([1000, 500]);
+      const aP = abar(500);
+      // alpha_bar at T from the clipped betas: abar(999) * (1 - 0.999).
+      const aT = abar(999) * (1 - Math.min(1 - f(1000) / f(999), 0.999));
+      const beta = 1 - aT / aP;
+      const z = row.x.map((x, i) => {
+        const x0 = (x - Math.sqrt(1 - aT) * row.eps[i]!) / Math.sqrt(aT);
+        const mean = (Math.sqrt(aP) * beta / (1 - aT)) * x0 + (Math.sqrt(1 - beta) * (1 - aP) / (1 - aT)) * x;
+        return (row.next[i]! - mean) / Math.sqrt(beta * (1 - aP) / (1 - aT));
+      });
+      const mu = z.reduce((a, b) => a + b, 0) / z.length;
+      const sd = Math.sqrt(z.reduce((a, b) => a + (b - mu) ** 2, 0) / z.length);
+      expect(Math.abs(mu)).toBeLessThan(0.3);
+      expect(Math.abs(sd - 1)).toBeLessThan(0.3);
+    }
+  });
+
   it('the denoise entry predicts the noise forward predicts for the same sequence (image at t, prefix cached)', async () => {
     const x = Float32Array.from({ length: c.latent_c! * c.latent_hw! * c.latent_hw! }, (_, i) => Math.sin(i * 0.7));
     const tokens = [...prompt, c.boi!, ...new Array<number>(c.n_patches!).fill(0)];
