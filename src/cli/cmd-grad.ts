@@ -5,6 +5,7 @@
 import type { HostTensor } from '../core/tensor.js';
 import { compileFile } from '../driver.js';
 import { UsageError } from '../errors.js';
+import { decomposeBackward } from '../ir/autodiff/decompose.js';
 import { GRAD_SUFFIX, requireKernels } from '../ir/autodiff/grad.js';
 import { interpret } from '../ir/interpreter.js';
 import { bindDims } from '../runtime/bind.js';
@@ -22,7 +23,10 @@ export default async function grad(a: Args): Promise<number> {
   const entry = str(a, 'entry') ?? 'loss';
   const wPath = need(a, 'weights'), iPath = need(a, 'inputs'), out = need(a, 'o');
   const t0 = performance.now();
-  const program = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
+  const compiled = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
+  // WebGPU: scatter_add and attention_grad rewritten into ops it has kernels for (decompose.ts) until the kernel
+  // IR gets dedicated kernels for them.
+  const program = backend === 'webgpu' ? { ...compiled, entries: [decomposeBackward(compiled.entries[0]!)] } : compiled;
   const g = program.entries[0]!;
   log(`differentiated entry ${entry} of ${file} (preset ${program.preset}) in ${(performance.now() - t0).toFixed(0)} ms`);
   const weights = loadWeights(program, wPath);

@@ -3,7 +3,8 @@ import { dimEval } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
 import { UsageError, compileSource, readSpec } from '../driver.js';
 import type { Graph, Program } from '../ir/graph.js';
-import { requireKernels } from '../ir/autodiff/grad.js';
+import { decomposeBackward } from '../ir/autodiff/decompose.js';
+import { kernelGaps, requireKernels } from '../ir/autodiff/grad.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims, checkRequirements } from '../runtime/bind.js';
 import { loadCheckpointMap, mapCheckpoint, openCheckpoint } from '../runtime/checkpoint.js';
@@ -71,7 +72,9 @@ export default async function run(a: Args): Promise<number> {
   let t0 = performance.now();
   const compiled = compileSource(source, file, { preset: str(a, 'preset'), entries: [entry] }).program;
   // --f16: every tensor stored as f16 (math and accumulation stay f32 in registers).
-  const program = a.values.f16 ? programToF16(compiled) : compiled;
+  const picked = a.values.f16 ? programToF16(compiled) : compiled;
+  // Device backends get backward ops (scatter_add, attention_grad) rewritten into ops they have kernels for.
+  const program = backend !== 'cpu' && kernelGaps(picked.entries[0]!).length ? { ...picked, entries: [decomposeBackward(picked.entries[0]!)] } : picked;
   const g = program.entries[0]!;
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();

@@ -8,7 +8,7 @@ import type { HostTensor } from '../core/tensor.js';
 import { batch, type ShapesConfig } from '../data/shapes.js';
 import { compileFile } from '../driver.js';
 import { TfxError, UsageError } from '../errors.js';
-import { GRAD_SUFFIX, requireKernels } from '../ir/autodiff/grad.js';
+import { GRAD_SUFFIX } from '../ir/autodiff/grad.js';
 import { initParams } from '../runtime/weights.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../train/checkpoint.js';
 import { HostTrainer } from '../train/host.js';
@@ -43,7 +43,7 @@ export default async function train(a: Args): Promise<number> {
   const resume = str(a, 'resume');
   const program = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
   const g = program.entries[0]!;
-  if (backend !== 'cpu') requireKernels(g, 'WebGPU');
+  if (backend !== 'cpu') throw new TfxError('TFX6007', 'training on WebGPU needs parameters and optimizer state resident on the device (the session API); use --backend cpu (tfx grad --backend webgpu computes gradients on WebGPU)');
 
   let params: Map<string, HostTensor>;
   let trainerState;

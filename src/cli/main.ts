@@ -103,7 +103,7 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       ...preset,
       entry: { ...entry.entry!, help: 'the entry to differentiate (its output `loss`, or its only output); default: loss' },
-      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu (only when every op of the backward graph has a kernel)', example: '--backend webgpu' },
+      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu (scatter-adds and attention backward run as dense / unfused forms of existing kernels)', example: '--backend webgpu' },
       weights: { type: 'string', value: 'W.safetensors', help: 'parameters, as written by tfx init', example: '--weights w.safetensors' },
       inputs: { type: 'string', value: 'I.safetensors', help: 'entry inputs, as written by tfx example-inputs', example: '--inputs loss.safetensors' },
       o: { type: 'string', short: 'o', value: 'G.safetensors', help: 'where to write the gradients (one tensor per parameter)', example: '-o grads.safetensors' },
@@ -131,7 +131,7 @@ export const COMMANDS: Record<string, Command> = {
       resume: { type: 'string', value: 'CKPT.safetensors', help: 'continue a run from its checkpoint (weights, optimizer state, step, data and schedule)', example: '--resume run.safetensors' },
       o: { type: 'string', short: 'o', value: 'CKPT.safetensors', help: 'write the checkpoint here at the end (and every --every steps)', example: '-o run.safetensors' },
       every: { type: 'string', value: 'K', help: 'also write the checkpoint every K steps', example: '--every 50' },
-      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default); webgpu once every backward op has a kernel', example: '--backend cpu' },
+      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default); webgpu is refused until parameters can stay on the device', example: '--backend cpu' },
     },
     examples: [`tfx train ${SPEC} --preset shapes --data shapes:0 --steps 400 -o run.safetensors --every 50`, `tfx train ${SPEC} --preset shapes --steps 800 --resume run.safetensors -o run.safetensors`],
     run: lazy(() => import('./cmd-train.js')),
