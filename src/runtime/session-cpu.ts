@@ -3,7 +3,7 @@ import type { DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
 import { interpret } from '../ir/interpreter.js';
-import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type TensorArg } from './session.js';
+import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type WeightSource, type TensorArg } from './session.js';
 
 class CpuTensor implements DeviceTensor {
   readonly kind = 'device';
@@ -29,7 +29,7 @@ export class CpuEngine implements Engine {
   private readonly params = new Map<string, CpuTensor>();
   private readonly owned = new Set<CpuTensor>();
 
-  constructor(private readonly program: Program, weights: ReadonlyMap<string, HostTensor>) {
+  constructor(private readonly program: Program, weights: WeightSource) {
     for (const p of program.params) this.params.set(p.name, new CpuTensor(copyOf(weights.get(p.name)!)));
   }
   private own(t: HostTensor): CpuTensor { const d = new CpuTensor(t); this.owned.add(d); return d; }

@@ -11,7 +11,7 @@ import type { Program } from '../ir/graph.js';
 import type { CudaBuffer, CudaDriver, CudaFunction, CudaModule } from './cuda/driver.js';
 import type { CompiledCudaEntry } from './cuda/program.js';
 import { planMemory } from './memory-plan.js';
-import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type TensorArg } from './session.js';
+import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type WeightSource, type TensorArg } from './session.js';
 import { computeTileMaps } from './tiles.js';
 import { bf16BitsToF32, f16BitsToF32, f32ArrayToBf16Bits, f32ArrayToF16Bits } from './weights.js';
 
@@ -54,7 +54,7 @@ class CudaTensor implements DeviceTensor {
   }
 }
 
-export async function openCudaEngine(program: Program, weights: ReadonlyMap<string, HostTensor>, o: { emulate: boolean }): Promise<CudaEngine> {
+export async function openCudaEngine(program: Program, weights: WeightSource, o: { emulate: boolean }): Promise<CudaEngine> {
   let driver: CudaDriver | undefined;
   if (!o.emulate) driver = (await import('./cuda/driver.js')).loadCudaDriver(); // CudaUnavailableError (TFX6003) without one
   return new CudaEngine(program, weights, driver);
@@ -69,7 +69,7 @@ export class CudaEngine implements Engine {
   private readonly built = new Map<string, Built>();
   private readonly owned = new Set<CudaTensor>();
 
-  constructor(private readonly program: Program, weights: ReadonlyMap<string, HostTensor>, readonly driver: CudaDriver | undefined) {
+  constructor(private readonly program: Program, weights: WeightSource, readonly driver: CudaDriver | undefined) {
     for (const p of program.params) this.params.set(p.name, this.make(weights.get(p.name)!, p.dtype));
   }
 

@@ -10,7 +10,7 @@ import type { Program } from '../ir/graph.js';
 import { planMemory } from './memory-plan.js';
 import { computeTileMaps } from './tiles.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from './weights.js';
-import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type KernelTime, type TensorArg } from './session.js';
+import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type WeightSource, type KernelTime, type TensorArg } from './session.js';
 import type { GpuContext } from './webgpu/device.js';
 import { GpuExecutor } from './webgpu/executor.js';
 import { compileEntry, withPlan, type CompiledEntry } from './webgpu/program.js';
@@ -58,7 +58,7 @@ class GpuTensor implements DeviceTensor {
   }
 }
 
-export async function openWebGpuEngine(program: Program, weights: ReadonlyMap<string, HostTensor>, o: { tuneCache: boolean }): Promise<WebGpuEngine> {
+export async function openWebGpuEngine(program: Program, weights: WeightSource, o: { tuneCache: boolean }): Promise<WebGpuEngine> {
   const { getGpu } = await import('./webgpu/device.js');
   return new WebGpuEngine(await getGpu(), program, weights, o.tuneCache);
 }
@@ -72,7 +72,7 @@ export class WebGpuEngine implements Engine {
   private readonly compiled = new Map<string, CompiledEntry>();
   private readonly scratch = new Map<number, number>(); // slot -> allocated bytes
 
-  constructor(readonly ctx: GpuContext, private readonly program: Program, weights: ReadonlyMap<string, HostTensor>, private readonly tune: boolean) {
+  constructor(readonly ctx: GpuContext, private readonly program: Program, weights: WeightSource, private readonly tune: boolean) {
     this.ex = new GpuExecutor(ctx);
     for (const p of program.params) this.params.set(p.name, this.fromHost(weights.get(p.name)!, p.dtype, false));
   }

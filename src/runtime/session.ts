@@ -22,6 +22,7 @@ import { TfxError } from '../errors.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims, type InputSpec } from './bind.js';
+import type { CheckpointReader } from './checkpoint.js';
 import { checkParams } from './weights.js';
 
 export type Backend = 'webgpu' | 'cuda' | 'cpu';
@@ -46,8 +47,12 @@ export const isDeviceTensor = (t: unknown): t is DeviceTensor => typeof t === 'o
 
 export interface SessionOptions {
   readonly backend?: Backend;
-  /** Parameters; default: initialized from the spec's init rules with `seed`. */
-  readonly weights?: Tensors<HostTensor>;
+  /**
+   * Parameters: tensors, or a checkpoint (a path to a .safetensors file, a .safetensors.index.json or a folder,
+   * or an open CheckpointReader) streamed to the device one tensor at a time, so the host never holds them
+   * all. Default: initialized from the spec's init rules with `seed`.
+   */
+  readonly weights?: Tensors<HostTensor> | string | CheckpointReader;
   /** Seed for initialized parameters (default 0). */
   readonly seed?: number;
   /** Store every tensor as f16 (math stays f32 in registers), as `tfx run --f16`. */
@@ -107,6 +112,10 @@ export class SessionError extends TfxError {
   constructor(message: string) { super('TFX5001', message); }
 }
 
+/** Where engines get each parameter's values, once, at open. */
+export interface WeightSource { get(name: string): HostTensor | undefined }
+const isReader = (w: unknown): w is CheckpointReader => typeof w === 'object' && w !== null && typeof (w as CheckpointReader).read === 'function' && typeof (w as CheckpointReader).close === 'function';
+
 const toMap = <T>(t: Tensors<T>): Map<string, T> => (t instanceof Map ? new Map(t) : new Map(Object.entries(t as Record<string, T>)));
 
 /** What every backend needs for one call: the entry, bound dims, outputs to read and keep, states. */
@@ -141,19 +150,31 @@ export async function openSession(compiled: Compiled | Program, opts: SessionOpt
   if (!BACKENDS.includes(backend)) throw new SessionError(`unknown backend '${String(backend)}' (webgpu, cuda or cpu)`);
   const base = 'program' in compiled ? compiled.program : compiled;
   const program = opts.f16 ? programToF16(base) : base;
-  let weights: Map<string, HostTensor>;
-  if (opts.weights !== undefined) {
+  let weights: WeightSource;
+  let reader: CheckpointReader | undefined;
+  if (typeof opts.weights === 'string' || isReader(opts.weights)) {
+    reader = typeof opts.weights === 'string' ? (await import('./checkpoint.js')).openCheckpoint(opts.weights) : opts.weights;
+    const problems = checkParams(program.params, reader.tensors);
+    if (problems.length) { reader.close(); throw new TfxError('TFX4002', `${reader.path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}`); }
+    const r = reader;
+    weights = { get: (name) => r.read(name) };
+  } else if (opts.weights !== undefined) {
     weights = toMap(opts.weights);
-    const problems = checkParams(program.params, weights);
+    const problems = checkParams(program.params, weights as Map<string, HostTensor>);
     if (problems.length) throw new TfxError('TFX4002', `weights do not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}`);
   } else {
     const { initParams } = await import('./weights.js');
     weights = initParams(program.params, opts.seed ?? 0);
   }
   let engine: Engine;
-  if (backend === 'cpu') engine = new (await import('./session-cpu.js')).CpuEngine(program, weights);
-  else if (backend === 'webgpu') engine = await (await import('./session-webgpu.js')).openWebGpuEngine(program, weights, { tuneCache: opts.tuneCache !== false });
-  else engine = await (await import('./session-cuda.js')).openCudaEngine(program, weights, { emulate: opts.cuda?.emulate === true });
+  try {
+    if (backend === 'cpu') engine = new (await import('./session-cpu.js')).CpuEngine(program, weights);
+    else if (backend === 'webgpu') engine = await (await import('./session-webgpu.js')).openWebGpuEngine(program, weights, { tuneCache: opts.tuneCache !== false });
+    else engine = await (await import('./session-cuda.js')).openCudaEngine(program, weights, { emulate: opts.cuda?.emulate === true });
+  } finally {
+    // A reader the session opened is closed once every tensor is on the device; one passed in stays the caller's.
+    if (typeof opts.weights === 'string') reader?.close();
+  }
   return new SessionImpl(backend, program, engine);
 }
 

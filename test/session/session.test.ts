@@ -80,6 +80,23 @@ describe.each(BACKENDS)('session on %s', (backend, extra) => {
   }, 240_000);
 });
 
+describe('weights streamed from a checkpoint', () => {
+  it.each(['cpu', 'webgpu'] as const)('%s: a sharded checkpoint path is read tensor by tensor into the session', async (backend) => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeCheckpoint } = await import('../../src/runtime/checkpoint.js');
+    const idx = join(mkdtempSync(join(tmpdir(), 'tfx-sess-')), 'w.safetensors.index.json');
+    writeCheckpoint(idx, [{ name: 'w', dtype: 'bf16', shape: [3] }], () => hostTensor('bf16', [3], [0.5, 2, -4]), { shardBytes: 4 });
+    const s = await openSession(compileSource(ACC, 'acc.tfx'), { backend, weights: idx });
+    try {
+      expect(vals((await s.run('scale', { x: f32([2, 2, 2]) })).outputs.z)).toEqual([2, 5, -7]);
+    } finally { s.dispose(); }
+    await expect(openSession(compileSource(ACC.replace('param w: [3]', 'param w: [4]').replace('x: f32[3]', 'x: f32[4]'), 'acc.tfx'), { backend, weights: idx }))
+      .rejects.toThrow(/does not match preset.*\n  w: shape \[3\] in the file, the spec wants \[4\]/s);
+  }, 120_000);
+});
+
 describe('device tensors stay with their session', () => {
   it('a tensor of one backend is refused by another', async () => {
     const compiled = compileSource(ACC, 'acc.tfx');
