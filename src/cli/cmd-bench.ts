@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { writeOutputFile } from '../runtime/fs-out.js';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
-import { UsageError } from '../driver.js';
+import { UsageError, readSpec } from '../driver.js';
 import { TfxError } from '../errors.js';
 import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
+import { chooseEntry } from './defaults.js';
 
 const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate'];
 
@@ -85,7 +86,7 @@ export default async function bench(a: Args): Promise<number> {
   bar.start(0, 0, { label: '' });
   try {
     const res = await runBench(ctx, {
-      file, preset: str(a, 'preset'), entry: str(a, 'entry'), op, matmulSizes, attention,
+      file, preset: str(a, 'preset'), entry: chooseEntry(readSpec(file), file, str(a, 'entry')).entry, op, matmulSizes, attention,
       tune: a.values['tune'] === true, budgetS: Number(budgetText), peers: a.values['peers'] === true || op === 'peers', quick,
       progress: { add: (n) => { total += n; bar.setTotal(total); }, tick: (label) => bar.increment(1, { label: label.slice(0, 48) }) },
     });

@@ -140,7 +140,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'compile entries to WGSL or CUDA kernels: DIR/ENTRY/ (kernel files, plan.json) and DIR/manifest.json',
     operands: 'FILE.tfx',
     flags: {
-      ...preset, ...entry,
+      ...preset, entry: { ...entry.entry!, help: 'compile only this entry; default: every entry (one folder each)' },
       target: { type: 'string', value: 'wgsl|cuda|ts', help: 'kernel language: wgsl (default) or cuda; or ts: typed TypeScript bindings (DIR/index.ts, one typed method per entry, importing only the tfx package)', example: '--target cuda' },
       runtime: { type: 'string', value: 'MODULE', help: "--target ts: the module the bindings import the tfx runtime from (default 'tfx')", example: '--runtime tfx' },
       o: { type: 'string', short: 'o', value: 'DIR', help: 'output folder, replaced as a whole (only a new or empty folder or an earlier tfx output); default: MODEL-TARGET in the current folder, or nothing written with --stats alone', example: '-o out/transfusion' },
