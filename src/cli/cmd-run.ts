@@ -13,7 +13,8 @@ import { WeightsError, checkParams, initParams } from '../runtime/weights.js';
 import { oneFile, str, type Args } from './main.js';
 import { chooseEntry } from './defaults.js';
 import { chooseGenerator, exampleInputs } from '../runtime/example-inputs.js';
-import { TfxError, type UserCode } from '../errors.js';
+import { TfxError, warn, type UserCode } from '../errors.js';
+import { nonFiniteWarning, scanNonFinite } from '../runtime/finite.js';
 import type { KernelPlan } from '../ir/kernel.js';
 import type { MemoryPlan } from '../runtime/memory-plan.js';
 import type { Backend } from '../runtime/session.js';
@@ -81,6 +82,7 @@ export default async function run(a: Args): Promise<number> {
   // Without files, the spec supplies both: weights from its init rules, inputs from its input generator (seed 0).
   const weights = wPath !== undefined ? loadWeights(program, wPath, str(a, 'map')) : initParams(program.params, 0);
   if (wPath === undefined) log(`weights: initialized from the spec's init rules, seed 0 (--weights loads a file)`);
+  else { const w = nonFiniteWarning(wPath, scanNonFinite(weights)); if (w) warn('TFX4004', w); }
   let inputs: Map<string, HostTensor>;
   if (iPath !== undefined) {
     inputs = loadSafetensors(iPath);
