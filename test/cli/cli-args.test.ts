@@ -93,7 +93,9 @@ describe('tfx --version and help', () => {
 
   it('docs/cli.md carries the reference text of every command', () => {
     const doc = readFileSync(join(ROOT, 'docs/cli.md'), 'utf8');
-    for (const [name, c] of Object.entries(COMMANDS)) expect(doc, `docs/cli.md is stale for ${name}: npx tsx scripts/cli-doc.ts`).toContain(commandHelp(name, c).trimEnd());
+    for (const [name, c] of Object.entries(COMMANDS)) expect(doc, `docs/cli.md is stale for ${name}: npx tsx scripts/cli-doc.ts --write`).toContain(commandHelp(name, c).trimEnd());
+    // The hand-written sections around the reference (a regeneration must not drop them).
+    for (const h of ['## Conventions', '## Defaults from the spec', '## `tfx compile` output', '## Provenance and profiles']) expect(doc).toContain(`\n${h}\n`);
   });
 });
 
