@@ -29,6 +29,8 @@ export interface Launch {
 export interface CpuRunOptions {
   /** Kill the program after this long (a barrier not reached by every thread hangs). Default 120 s. */
   timeoutMs?: number;
+  /** Build with AddressSanitizer: any access outside a buffer fails the run with ASan's report. */
+  sanitize?: 'address';
 }
 
 /** Compiling or running the emulated program failed; the message carries the compiler's or program's output. */
@@ -79,7 +81,9 @@ function renderMain(launches: Launch[], names: string[], outputs: string[]): str
     'static long long next() { long long v; if (std::fscanf(cfg, "%lld", &v) != 1) tfx_emu::fail("bad run config"); return v; }',
     'static std::string dir;',
     'static void* load(int i, std::size_t n) {',
-    '  void* p = std::aligned_alloc(256, (n + 255) / 256 * 256 + 256);',
+    // Exactly n bytes (256-aligned), no padding: a read past a buffer is not hidden (AddressSanitizer sees it).
+    '  void* p = nullptr;',
+    '  if (posix_memalign(&p, 256, n ? n : 1) != 0) p = nullptr;',
     '  FILE* f = std::fopen((dir + "/in" + std::to_string(i) + ".bin").c_str(), "rb");',
     '  if (!p || !f || std::fread(p, 1, n, f) != n) tfx_emu::fail("cannot read an input buffer");',
     '  std::fclose(f);',
@@ -153,9 +157,9 @@ function run(file: string, args: string[], opts: { timeoutMs: number; env?: Node
 const inFlight = new Map<string, Promise<string>>();
 
 /** Compiles (or reuses) the program for this source and main.cpp; returns the binary's path. */
-async function compileCached(kernelSource: string, main: string): Promise<string> {
+async function compileCached(kernelSource: string, main: string, extraFlags: readonly string[] = []): Promise<string> {
   const header = await readFile(EMU_HEADER, 'utf8');
-  const key = createHash('sha256').update(CXX_FLAGS.join(' ')).update(CUDA_HEADER_STUBS.join(' ')).update('\0').update(header).update('\0')
+  const key = createHash('sha256').update([...CXX_FLAGS, ...extraFlags].join(' ')).update(CUDA_HEADER_STUBS.join(' ')).update('\0').update(header).update('\0')
     .update(kernelSource).update('\0').update(main).digest('hex').slice(0, 24);
   const dir = join(CACHE_DIR, key);
   const bin = join(dir, 'prog');
@@ -171,7 +175,7 @@ async function compileCached(kernelSource: string, main: string): Promise<string
       writeFile(join(dir, 'stubs', h), `#pragma once\n// ${h}: its contents come from tfx_cuda_emu.h on the CPU.\n`)));
     // Another process may compile the same key: build under a private name, then rename (atomic).
     const tmp = `${bin}.${process.pid}.${Date.now()}`;
-    const r = await run('g++', [...CXX_FLAGS, '-I', join(dir, 'stubs'), join(dir, 'main.cpp'), '-o', tmp], { timeoutMs: 300_000 });
+    const r = await run('g++', [...CXX_FLAGS, ...extraFlags, '-I', join(dir, 'stubs'), join(dir, 'main.cpp'), '-o', tmp], { timeoutMs: 300_000 });
     if (r.code !== 0) {
       const msg = (r.stderr || r.stdout).trim().split('\n').slice(0, 40).join('\n');
       throw new CudaCpuRunError(`g++ could not compile the CUDA source for CPU emulation:\n${msg}`);
@@ -200,7 +204,8 @@ export async function runCudaOnCpu(
 ): Promise<Record<string, Uint8Array>> {
   validate(launches, buffers, outputs);
   const names = Object.keys(buffers);
-  const bin = await compileCached(prepareCudaForCpu(source), renderMain(launches, names, outputs));
+  const asan = opts.sanitize === 'address' ? ['-fsanitize=address', '-fno-omit-frame-pointer'] : [];
+  const bin = await compileCached(prepareCudaForCpu(source), renderMain(launches, names, outputs), asan);
   await mkdir(CACHE_DIR, { recursive: true });
   const runDir = await mkdtemp(join(CACHE_DIR, 'run-'));
   try {
@@ -211,14 +216,16 @@ export async function runCudaOnCpu(
     }));
     const timeoutMs = opts.timeoutMs ?? 120_000;
     // Passive waiting: a block's threads far outnumber the cores, and spinning at barriers starves the ones with work.
-    const env = { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_DYNAMIC: 'false', OMP_MAX_ACTIVE_LEVELS: '1' };
+    const env = { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_DYNAMIC: 'false', OMP_MAX_ACTIVE_LEVELS: '1', ...(asan.length ? { ASAN_OPTIONS: 'detect_leaks=0' } : {}) };
     const r = await run(bin, [runDir], { timeoutMs, env });
     if (r.timedOut) {
       throw new CudaCpuRunError(`CPU emulation timed out after ${timeoutMs / 1000} s (a __syncthreads() or warp shuffle that not every thread of a block reaches hangs it)`);
     }
     if (r.code !== 0) {
       const why = r.signal ? `crashed with ${r.signal}` : `exited with status ${r.code}`;
-      const tail = r.stderr.trim().split('\n').slice(-20).join('\n');
+      // An AddressSanitizer report: its first lines (what, where) matter, not the shadow-byte legend at the end.
+      const asanReport = r.stderr.split('\n').filter((l) => /AddressSanitizer|^\s+#[0-4] /.test(l)).slice(0, 8);
+      const tail = asanReport.length ? asanReport.join('\n') : r.stderr.trim().split('\n').slice(-20).join('\n');
       throw new CudaCpuRunError(`CPU emulation of the CUDA program ${why}${tail ? `:\n${tail}` : ''}`);
     }
     const out: Record<string, Uint8Array> = {};
