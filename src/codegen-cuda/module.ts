@@ -1,10 +1,11 @@
 /**
  * A whole entry as one CUDA translation unit (so nvcc runs once per entry) and the launch table that goes
- * with it in plan.json. Kernels that are the same code up to buffer numbering can be deduplicated, which
- * keeps compile checks of big presets (hundreds of kernels, a few dozen distinct) quick.
+ * with it in plan.json. Structurally identical kernels (src/ir/kernel-dedup.ts) are rendered and compiled
+ * once and launched many times: a 7b entry has hundreds of kernels and a few dozen distinct ones.
  */
 import type { Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
+import { dedupKernels } from '../ir/kernel-dedup.js';
 import { CUDA_PRELUDE, renderCuda, type RenderedCudaKernel } from './cuda.js';
 
 const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
@@ -12,21 +13,27 @@ const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '?');
 export interface CudaModule {
   /** The whole entry as one .cu translation unit. */
   readonly source: string;
-  /** Every kernel in launch order (parameters, launch shapes). */
+  /** Every kernel in launch order (parameters, launch shapes); `fn` names the function it launches. */
   readonly kernels: readonly RenderedCudaKernel[];
+  /** How many distinct functions the module defines. */
+  readonly distinct: number;
 }
 
-/** Renders every kernel of a plan and assembles the entry's .cu module. */
+/** Renders each distinct kernel of a plan once and assembles the entry's .cu module. */
 export function renderCudaModule(plan: KernelPlan, program?: Program): CudaModule {
-  const kernels = plan.kernels.map((k) => renderCuda(k, plan.buffers, plan.symbols));
-  return { source: assembleCudaModule(plan, kernels, program), kernels };
+  const { distinct, instances } = dedupKernels(plan);
+  const fns = distinct.map((d) => renderCuda(d.kernel, d.buffers, plan.symbols));
+  const kernels = instances.map(({ of, buffers }, i): RenderedCudaKernel => ({
+    ...fns[of]!, name: plan.kernels[i]!.name, params: fns[of]!.params.map((p) => (p < 0 ? p : buffers[p]!)),
+  }));
+  return { source: assembleCudaModule(plan, fns, program, kernels.length), kernels, distinct: fns.length };
 }
 
-/** The .cu text of an entry: a header comment, the helpers, the given kernels in order. */
-export function assembleCudaModule(plan: KernelPlan, kernels: readonly RenderedCudaKernel[], program?: Program): string {
+/** The .cu text of an entry: a header comment, the helpers, the given functions in order. */
+export function assembleCudaModule(plan: KernelPlan, kernels: readonly RenderedCudaKernel[], program?: Program, launches = kernels.length): string {
   const from = program ? ` of model '${printable(program.model)}', preset '${printable(program.preset)}'` : '';
   const head = [
-    `// tfx: entry '${printable(plan.entry)}'${from}, ${kernels.length} kernel(s). Generated code; do not edit.`,
+    `// tfx: entry '${printable(plan.entry)}'${from}, ${launches} kernel launch(es) of ${kernels.length} function(s). Generated code; do not edit.`,
     `// dims[] holds the symbolic sizes in this order: ${plan.symbols.length ? plan.symbols.map((s, i) => `${i}=${printable(s)}`).join(', ') : '(none)'}.`,
     '// Buffers are named g<id> after the kernel plan; parameters list only the buffers a kernel touches.',
     '',
@@ -59,6 +66,8 @@ export function dedupeKernels(kernels: readonly RenderedCudaKernel[]): RenderedC
 
 export interface CudaLaunchInfo {
   readonly kernel: string;
+  /** The module function it launches (shared by structurally identical kernels). */
+  readonly function: string;
   readonly kind: string;
   readonly label: string;
   /** 'dims' or the buffer id of each parameter. */
@@ -72,7 +81,7 @@ export interface CudaLaunchInfo {
 /** The launch table of an entry, for plan.json and reports. */
 export function cudaLaunchTable(plan: KernelPlan, kernels: readonly RenderedCudaKernel[]): CudaLaunchInfo[] {
   return kernels.map((k, i) => ({
-    kernel: k.name, kind: plan.kernels[i]!.opKind, label: plan.kernels[i]!.label,
+    kernel: k.name, function: k.fn, kind: plan.kernels[i]!.opKind, label: plan.kernels[i]!.label,
     params: k.params.map((p) => (p < 0 ? 'dims' : p)), block: k.block, grid: k.dispatchText,
     dynamicSharedBytes: k.sharedBytes, staticSharedBytes: k.staticSharedBytes,
   }));

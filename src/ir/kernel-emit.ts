@@ -1,11 +1,12 @@
 /**
- * The target-agnostic walk shared by the WGSL and CUDA renderers: prints a KExpr through a target's op table,
- * naming repeated subexpressions with local constants so index math and loads are computed once.
- * Every binary operation is parenthesized; no precedence printer.
+ * The target-agnostic walk shared by the WGSL and CUDA renderers: prints kernel bodies (kernel-ir.ts) through a
+ * target's statement and op tables, naming repeated subexpressions with local constants so index math and
+ * loads are computed once. Every binary operation is parenthesized; no precedence printer.
  */
 import type { DType } from '../core/dtype.js';
 import type { BinaryOp, UnaryOp } from './graph.js';
-import type { KExpr } from './kernel.js';
+import type { KExpr, KSpecial } from './kernel.js';
+import type { KBody, KStmt } from './kernel-ir.js';
 
 /** What a target must provide; declared per target with `satisfies` so a missing op is a type error. */
 export interface TargetTable {
@@ -18,6 +19,54 @@ export interface TargetTable {
   readonly letDecl: (name: string, t: DType, value: string) => string;
   readonly load: (buf: number, at: string, t: DType) => string;
   readonly sym: (i: number) => string;
+  readonly special: (name: KSpecial, workgroup: readonly [number, number, number]) => string;
+  readonly aload: (arr: string, at: string) => string;
+  readonly fma: (a: string, b: string, c: string) => string;
+}
+
+/** Statements of a target: one entry per KStmt kind (blocks close with `}` on both targets). */
+export interface StmtTable {
+  readonly let: (name: string, t: DType, value: string) => string;
+  readonly var: (name: string, t: DType, value: string) => string;
+  readonly set: (name: string, value: string) => string;
+  readonly array: (name: string, t: DType, size: number) => string;
+  readonly aset: (arr: string, at: string, value: string) => string;
+  /** value is an f32 (or i32) register value; `storage` the buffer's element type. */
+  readonly store: (buf: number, at: string, value: string, storage: DType) => string;
+  readonly for: (v: string, from: string, to: string, step: number) => string;
+  readonly if: (cond: string) => string;
+  readonly break: string; readonly continue: string; readonly return: string; readonly barrier: string;
+}
+
+/** Print a lowered body's statements (no unrolled loops or register arrays left) into lines. */
+export function printStmts(b: KBody, t: TargetTable, st: StmtTable, storage: (buf: number) => DType, indent = '  '): string[] {
+  const lines: string[] = [];
+  const p = new ExprPrinter(t, 't', b.workgroup);
+  const one = (e: KExpr, ind: string) => p.print([e], lines, ind)[0]!;
+  const walk = (ss: readonly KStmt[], ind: string) => {
+    for (const s of ss) {
+      switch (s.s) {
+        case 'let': lines.push(ind + st.let(s.name, s.value.dtype, one(s.value, ind))); break;
+        case 'var': lines.push(ind + st.var(s.name, s.dtype, one(s.init, ind))); break;
+        case 'set': lines.push(ind + st.set(s.name, one(s.value, ind))); break;
+        case 'array': lines.push(ind + st.array(s.name, s.dtype, s.size)); break;
+        case 'aset': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.aset(s.arr, at, v)); break; }
+        case 'store': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.store(s.buf, at, v, storage(s.buf))); break; }
+        case 'for': {
+          if (s.unroll) throw new Error('internal error: unrolled loop reached a renderer (run lowerBody)');
+          const [from, to] = p.print([s.from, s.to], lines, ind) as [string, string];
+          lines.push(ind + st.for(s.v, from, to, s.step));
+          walk(s.body, ind + '  ');
+          lines.push(`${ind}}`);
+          break;
+        }
+        case 'if': lines.push(ind + st.if(one(s.cond, ind))); walk(s.then, ind + '  '); lines.push(`${ind}}`); break;
+        default: lines.push(ind + st[s.s]);
+      }
+    }
+  };
+  walk(b.body, indent);
+  return lines;
 }
 
 function key(e: KExpr, memo: Map<KExpr, string>): string {
@@ -33,17 +82,20 @@ function key(e: KExpr, memo: Map<KExpr, string>): string {
     case 'bin': s = `${e.op}(${key(e.a, memo)},${key(e.b, memo)}):${e.dtype}`; break;
     case 'where': s = `?(${key(e.c, memo)},${key(e.a, memo)},${key(e.b, memo)})`; break;
     case 'cast': s = `cast(${key(e.a, memo)}):${e.dtype}`; break;
+    case 'special': s = `@${e.name}`; break;
+    case 'aload': s = `A${e.arr}(${key(e.at, memo)})`; break;
+    case 'fma': s = `fma(${key(e.a, memo)},${key(e.b, memo)},${key(e.c, memo)})`; break;
   }
   memo.set(e, s);
   return s;
 }
 
-const trivial = (e: KExpr) => e.k === 'var' || e.k === 'const' || e.k === 'sym';
+const trivial = (e: KExpr) => e.k === 'var' || e.k === 'const' || e.k === 'sym' || e.k === 'special';
 
 /** Prints expressions into `lines`, hoisting shared subexpressions into numbered locals. */
 export class ExprPrinter {
   private counter = 0;
-  constructor(private readonly t: TargetTable, private readonly prefix = 't') {}
+  constructor(private readonly t: TargetTable, private readonly prefix = 't', private readonly wg: readonly [number, number, number] = [1, 1, 1]) {}
 
   /** Print `roots` (in order) as local declarations in `lines`; returns the printed text of each root. */
   print(roots: readonly KExpr[], lines: string[], indent: string): string[] {
@@ -55,8 +107,9 @@ export class ExprPrinter {
       uses.set(k, n);
       if (n > 1) return;
       switch (e.k) {
-        case 'load': count(e.at); break;
+        case 'load': case 'aload': count(e.at); break;
         case 'un': case 'cast': count(e.a); break;
+        case 'fma': count(e.a); count(e.b); count(e.c); break;
         case 'bin': count(e.a); count(e.b); break;
         case 'where': count(e.c); count(e.a); count(e.b); break;
       }
@@ -90,6 +143,9 @@ export class ExprPrinter {
       case 'bin': return t.binary[e.op](emit(e.a), emit(e.b), e.dtype, e.a.dtype);
       case 'where': return t.where(emit(e.c), emit(e.a), emit(e.b));
       case 'cast': return t.cast(emit(e.a), e.a.dtype, e.dtype);
+      case 'special': return t.special(e.name, this.wg);
+      case 'aload': return t.aload(e.arr, emit(e.at));
+      case 'fma': return t.fma(emit(e.a), emit(e.b), emit(e.c));
     }
   }
 }
@@ -98,6 +154,8 @@ export class ExprPrinter {
 export function hasLoad(e: KExpr): boolean {
   switch (e.k) {
     case 'load': return true;
+    case 'aload': return hasLoad(e.at);
+    case 'fma': return hasLoad(e.a) || hasLoad(e.b) || hasLoad(e.c);
     case 'un': case 'cast': return hasLoad(e.a);
     case 'bin': return hasLoad(e.a) || hasLoad(e.b);
     case 'where': return hasLoad(e.c) || hasLoad(e.a) || hasLoad(e.b);

@@ -11,8 +11,15 @@ import type { DType } from '../core/dtype.js';
 import { dimAsConst, dimEval, type Dim, type Shape } from '../core/dim.js';
 import type { BinaryOp, UnaryOp } from './graph.js';
 
-/** Variables a kernel body can mention; the renderer declares each where its loop defines it. */
-export type KVar = `i${number}` | `b${number}` | 'r' | 'm' | 'n' | 'k' | 'acc' | `red${number}` | 'q' | 'kv' | 'bh';
+/**
+ * Variables a kernel body can mention. The algorithm-level expressions below use i<n> (output index), b<n>
+ * (batch), r (reduction), m, n, k, acc (matmul), red<j> (finished reductions), q, kv (attention mask); kernel
+ * bodies (kernel-ir.ts) declare these and their own locals.
+ */
+export type KVar = string;
+
+/** Launch indices: workgroup id, local id, flat local index, linear workgroup id over a 2-D grid. */
+export type KSpecial = 'wid.x' | 'wid.y' | 'wid.z' | 'lid.x' | 'lid.y' | 'lix' | 'wlin';
 
 export type KExpr =
   | { readonly k: 'var'; readonly name: KVar; readonly dtype: DType }
@@ -22,7 +29,10 @@ export type KExpr =
   | { readonly k: 'un'; readonly op: UnaryOp; readonly a: KExpr; readonly dtype: DType }
   | { readonly k: 'bin'; readonly op: BinaryOp; readonly a: KExpr; readonly b: KExpr; readonly dtype: DType }
   | { readonly k: 'where'; readonly c: KExpr; readonly a: KExpr; readonly b: KExpr; readonly dtype: DType }
-  | { readonly k: 'cast'; readonly a: KExpr; readonly dtype: DType };
+  | { readonly k: 'cast'; readonly a: KExpr; readonly dtype: DType }
+  | { readonly k: 'special'; readonly name: KSpecial; readonly dtype: 'i32' }
+  | { readonly k: 'aload'; readonly arr: string; readonly at: KExpr; readonly dtype: DType }   // local or workgroup array
+  | { readonly k: 'fma'; readonly a: KExpr; readonly b: KExpr; readonly c: KExpr; readonly dtype: 'f32' };
 
 export type BufferKind = 'input' | 'param' | 'temp' | 'output';
 export interface KBuffer {
@@ -213,8 +223,9 @@ export function delinearize(flat: KExpr, shape: Shape, symbols: readonly string[
 export function walkK(e: KExpr, f: (x: KExpr) => void): void {
   f(e);
   switch (e.k) {
-    case 'load': walkK(e.at, f); break;
+    case 'load': case 'aload': walkK(e.at, f); break;
     case 'un': case 'cast': walkK(e.a, f); break;
+    case 'fma': walkK(e.a, f); walkK(e.b, f); walkK(e.c, f); break;
     case 'bin': walkK(e.a, f); walkK(e.b, f); break;
     case 'where': walkK(e.c, f); walkK(e.a, f); walkK(e.b, f); break;
   }

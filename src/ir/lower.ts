@@ -14,6 +14,7 @@ import { unionOrigins } from './provenance.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { dimAdd as addDim, dimAsConst, dimConst, shapeProduct, type Dim, type Shape } from '../core/dim.js';
 import { graphNodes, type Graph, type IExpr, type Node } from './graph.js';
+import { DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention } from './schedule.js';
 import {
   delinearize, dimExpr, kadd, kbin, kcast, kclamp, kconst, kload, kmul, kun, kvar, kwhere, linearize,
   type AttentionSchedule, type KBuffer, type KExpr, type Kernel, type KernelPlan, type KVar, type MatmulSchedule, type TileMapSpec,
@@ -30,12 +31,8 @@ export interface LowerOptions {
   readonly fuse?: boolean;
 }
 
-export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false };
-export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
-const ROW_WG = 64;
-/** maxComputeWorkgroupStorageSize guaranteed by WebGPU (and well under CUDA's 48 KiB static limit). */
-export const WORKGROUP_BYTES = 16384;
-const MAP = { wg: 64, perThread: 1 };
+export { DEFAULT_ATTENTION, DEFAULT_MATMUL } from './schedule.js';
+const MAP = DEFAULT_MAP;
 const NEG_BIG = -3.0e38;
 
 const MATERIAL = new Set(['input', 'param', 'matmul', 'reduce', 'softmax', 'log_softmax', 'rmsnorm', 'layernorm', 'attention']);
@@ -340,7 +337,7 @@ class Lowering {
   }
 
   rowKernel(name: string, opKind: string, label: string, rows: Shape, len: Dim, reds: { op: 'sum' | 'max' | 'min'; value: KExpr }[], store: { perElement: boolean; at: KExpr; value: KExpr }, out: number): void {
-    this.kernels.push({ kind: 'row', name, label, opKind, rows, len, reds, store, reads: [], out, schedule: { wg: ROW_WG } });
+    this.kernels.push({ kind: 'row', name, label, opKind, rows, len, reds, store, reads: [], out, schedule: DEFAULT_ROW });
   }
 
   reduceKernel(n: Node): void {
@@ -449,12 +446,8 @@ class Lowering {
     const D = dimAsConst(Dd), Dv = dimAsConst(v.shape[3]!);
     if (D === undefined || Dv === undefined) { this.unfusedAttention(n); return; }
     const qb = this.contiguous(q), kb = this.contiguous(k), vb = this.contiguous(v);
-    // A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead.
-    const sqc = dimAsConst(Sq);
-    let sched = this.opts.attentionSchedule ?? (sqc !== undefined && sqc <= 4 ? { ...DEFAULT_ATTENTION, bq: 1, splitk: 32 } : DEFAULT_ATTENTION);
-    // K and V tiles must fit the workgroup memory every WebGPU device has (16 KiB): shrink the key tile for
-    // large head dims rather than emit a kernel that some device rejects.
-    while (!sched.splitk && sched.bk > 1 && sched.bk * (D + Dv) * 4 > WORKGROUP_BYTES) sched = { ...sched, bk: sched.bk / 2 };
+    // The scheduling stage (scheduleForTarget) fits tiles to the target's workgroup memory afterwards.
+    const sched = this.opts.attentionSchedule ?? defaultAttention(Sq);
     const mask = this.maskExpr(n, kvar('b0'), kvar('q'), kvar('kv'));
     const maskName = (n.arg as { maskName: string }).maskName;
     let tiles: number | null = null;

@@ -12,7 +12,8 @@ import type { AttentionSchedule, KExpr, Kernel, KernelPlan, MapSchedule, MatmulS
 export const TUNE_CACHE_VERSION = 1;
 export const DEFAULT_TUNE_CACHE = '.tfx-cache/tune.json';
 
-export type Schedule = MapSchedule | RowSchedule | MatmulSchedule | AttentionSchedule;
+import { withSchedule, type Schedule } from '../ir/schedule.js';
+export type { Schedule };
 
 export interface TuneEntry {
   readonly signature: string;
@@ -97,31 +98,7 @@ export function kernelSignature(k: Kernel): string {
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
 
-/**
- * The plan with the schedule of kernel `i` replaced. Attention tiles follow the schedule: a new bq/bk resizes
- * the tile map; sparse: false drops the map's use; sparse: true needs a map the plan already has (else ignored).
- */
-export function withSchedule(plan: KernelPlan, i: number, s: Schedule): KernelPlan {
-  const k = plan.kernels[i];
-  if (!k) throw new Error(`internal error: no kernel ${i}`);
-  const kernels = [...plan.kernels];
-  if (k.kind !== 'attention') {
-    kernels[i] = { ...k, schedule: s } as Kernel;
-    return { ...plan, kernels };
-  }
-  const a = s as AttentionSchedule;
-  const sparse = a.sparse && k.tiles !== null;
-  kernels[i] = { ...k, schedule: { bq: a.bq, bk: a.bk, sparse }, tiles: sparse ? k.tiles : null };
-  let { buffers, tileMaps } = plan;
-  if (k.tiles !== null) {
-    if (sparse) {
-      const t = k.tiles;
-      buffers = buffers.map((b, j) => (j === t && b.tileGrid ? { ...b, tileGrid: { ...b.tileGrid, bq: a.bq, bk: a.bk } } : b));
-      tileMaps = tileMaps.map((m) => (m.buf === t ? { ...m, bq: a.bq, bk: a.bk } : m));
-    } else tileMaps = tileMaps.filter((m) => m.buf !== k.tiles);
-  }
-  return { ...plan, kernels, buffers, tileMaps };
-}
+export { withSchedule };
 
 /** The plan with every kernel that has a cache entry for this device rescheduled; the same object if none. */
 export function applyTuneCache(plan: KernelPlan, cache: TuneCache, deviceString: string): KernelPlan {
@@ -147,7 +124,7 @@ export function validSchedule(kind: Kernel['kind'], s: unknown): s is Schedule {
     case 'map': return posInt(s['wg'], 1024) && posInt(s['perThread'], 64);
     case 'row': return pow2(s['wg']) && (s['wg'] as number) <= 1024;  // the tree reduction halves wg
     case 'matmul': return posInt(s['wgX'], 1024) && posInt(s['wgY'], 1024) && posInt(s['tm'], 16) && posInt(s['tn'], 16) && posInt(s['tk']) && typeof s['shared'] === 'boolean';
-    case 'attention': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean';
+    case 'attention': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean' && (s['splitk'] === undefined || posInt(s['splitk'], 1024));
   }
 }
 

@@ -7,6 +7,9 @@ import { dimEval } from '../../core/dim.js';
 import { hostTensor, type HostTensor } from '../../core/tensor.js';
 import type { RenderedCudaKernel } from '../../codegen-cuda/cuda.js';
 import { renderCudaModule } from '../../codegen-cuda/module.js';
+import { CUDA_LIMITS } from '../../codegen-cuda/cuda.js';
+import { runGraphPipeline } from '../../ir/pipeline.js';
+import { scheduleForTarget } from '../../ir/schedule.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
@@ -27,9 +30,10 @@ export interface CompiledCudaEntry {
 }
 
 export function compileCudaEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledCudaEntry {
-  const graph = program.entries.find((g) => g.entry === entry);
-  if (!graph) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-  const plan = lowerGraph(graph, program.symbols, opts);
+  const found = program.entries.find((g) => g.entry === entry);
+  if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+  const graph = runGraphPipeline(found);
+  const plan = scheduleForTarget(lowerGraph(graph, program.symbols, opts), CUDA_LIMITS);
   const mod = renderCudaModule(plan, program);
   return { graph, plan, kernels: mod.kernels, source: mod.source };
 }
@@ -128,7 +132,7 @@ export async function runCudaEntryOnCpu(c: CompiledCudaEntry, _program: Program,
   const buffers: Record<string, ArrayBufferView> = { dims: p.dimVals.length ? p.dimVals : new Int32Array(1) };
   p.mem.slotBytes.forEach((bytes, s) => { buffers[slot(s)] = p.init[s] ?? new Uint8Array(bytes); });
   const launches: Launch[] = c.kernels.map((k, i) => ({
-    kernel: k.name, grid: p.launches[i]!.grid, block: [...k.block], sharedBytes: k.sharedBytes,
+    kernel: k.fn, grid: p.launches[i]!.grid, block: [...k.block], sharedBytes: k.sharedBytes,
     args: k.params.map((b) => ({ buf: b < 0 ? 'dims' : slot(p.mem.slotOf[b]!) })),
   }));
   const outSlots = [...new Set(c.plan.outputs.map((o) => slot(p.mem.slotOf[o.buf]!)))];
@@ -175,7 +179,7 @@ export async function runCudaEntryOnGpu(c: CompiledCudaEntry, _program: Program,
     const built = await nvccCompile(c.source, { arch, output });
     if (!built.ok || !built.binary) throw new Error(`nvcc could not compile entry '${c.plan.entry}' for ${arch}:\n${built.errors.join('\n')}`);
     mod = driver.loadModule(built.binary);
-    const fns = c.kernels.map((k) => driver.getFunction(mod!, k.name));
+    const fns = c.kernels.map((k) => driver.getFunction(mod!, k.fn));
     const alloc = (bytes: number) => { const b = driver.alloc(bytes); allocated.push(b); return b; };
     const dimsBuf = alloc(Math.max(4, p.dimVals.byteLength));
     if (p.dimVals.length) driver.upload(dimsBuf, p.dimVals);

@@ -4,11 +4,12 @@
  */
 import { dimEval } from '../../core/dim.js';
 import { hostTensor, type HostTensor } from '../../core/tensor.js';
-import { renderWgsl, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
+import { WEBGPU_LIMITS, renderWgslPlan, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
 import { runGraphPipeline } from '../../ir/pipeline.js';
+import { scheduleForTarget } from '../../ir/schedule.js';
 import { bindDims } from '../bind.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from '../weights.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
@@ -27,12 +28,12 @@ export function compileEntry(program: Program, entry: string, opts: LowerOptions
   const found = program.entries.find((g) => g.entry === entry);
   if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
   const graph = runGraphPipeline(found);
-  return withPlan(graph, lowerGraph(graph, program.symbols, opts));
+  return withPlan(graph, scheduleForTarget(lowerGraph(graph, program.symbols, opts), WEBGPU_LIMITS));
 }
 
 /** Render a plan lowered from `graph` (e.g. one whose schedules the tuner replaced). */
 export function withPlan(graph: Graph, plan: KernelPlan): CompiledEntry {
-  return { graph, plan, kernels: plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols)) };
+  return { graph, plan, kernels: renderWgslPlan(plan).kernels };
 }
 
 export interface RunOutput {

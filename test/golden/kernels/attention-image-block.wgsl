@@ -1,4 +1,4 @@
-// dispatch [ceil(12 / 8), 2 * 4, 1]
+// dispatch [2, 8, 1]
 // k0_attention: flash attention, mask m, block-sparse
 @group(0) @binding(0) var<storage, read> dims: array<i32>;
 @group(0) @binding(1) var<storage, read> buf0: array<f32>;
@@ -10,159 +10,187 @@
 @group(0) @binding(7) var<storage, read_write> buf6: array<f32>;
 var<workgroup> kt: array<f32, 256>;
 var<workgroup> vt: array<f32, 256>;
-@compute @workgroup_size(8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
-  let Hq = 4i;
-  let Hkv = 2i;
-  let Sq = 12i;
-  let Sk = dims[0];
-  let bh = i32(wid.y);
-  let b0 = bh / Hq;
-  let h = bh % Hq;
-  let hk = h / (Hq / Hkv);
-  let qt = i32(wid.x);
-  let q = qt * 8i + i32(lix);
-  let qc = min(q, Sq - 1i);
-  let qbase = (bh * Sq + qc) * 16i;
-  let q0 = buf0[qbase + 0i] * 0.125f;
-  let q1 = buf0[qbase + 1i] * 0.125f;
-  let q2 = buf0[qbase + 2i] * 0.125f;
-  let q3 = buf0[qbase + 3i] * 0.125f;
-  let q4 = buf0[qbase + 4i] * 0.125f;
-  let q5 = buf0[qbase + 5i] * 0.125f;
-  let q6 = buf0[qbase + 6i] * 0.125f;
-  let q7 = buf0[qbase + 7i] * 0.125f;
-  let q8 = buf0[qbase + 8i] * 0.125f;
-  let q9 = buf0[qbase + 9i] * 0.125f;
-  let q10 = buf0[qbase + 10i] * 0.125f;
-  let q11 = buf0[qbase + 11i] * 0.125f;
-  let q12 = buf0[qbase + 12i] * 0.125f;
-  let q13 = buf0[qbase + 13i] * 0.125f;
-  let q14 = buf0[qbase + 14i] * 0.125f;
-  let q15 = buf0[qbase + 15i] * 0.125f;
-  var o0 = 0.0f;
-  var o1 = 0.0f;
-  var o2 = 0.0f;
-  var o3 = 0.0f;
-  var o4 = 0.0f;
-  var o5 = 0.0f;
-  var o6 = 0.0f;
-  var o7 = 0.0f;
-  var o8 = 0.0f;
-  var o9 = 0.0f;
-  var o10 = 0.0f;
-  var o11 = 0.0f;
-  var o12 = 0.0f;
-  var o13 = 0.0f;
-  var o14 = 0.0f;
-  var o15 = 0.0f;
-  var mx = (-3.4028234663852886e+38f);
-  var l = 0.0f;
-  let nkt = (Sk + 15i) / 16i;
-  let nqt = (Sq + 7i) / 8i;
-  let kvbase = (b0 * Hkv + hk) * Sk;
-  for (var t = 0i; t < nkt; t++) {
-    let cls = buf5[(b0 * nqt + qt) * nkt + t];
-    if (cls == 0i) { continue; }
-    for (var e = i32(lix); e < 256i; e += 8i) {
-      let j = e / 16i;
-      let d = e % 16i;
-      let kv = min(t * 16i + j, Sk - 1i);
-      if (d < 16i) { kt[j * 16i + d] = buf1[(kvbase + kv) * 16i + d]; }
-      if (d < 16i) { vt[j * 16i + d] = buf2[(kvbase + kv) * 16i + d]; }
+@compute @workgroup_size(8, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
+  let qt: i32 = i32(wid.x);
+  let qi: i32 = ((qt * 8i) + i32(lix));
+  let qc: i32 = max(min(qi, 11i), 0i);
+  let bh: i32 = i32(wid.y);
+  let b0: i32 = (bh / 4i);
+  let hk: i32 = ((bh % 4i) / 2i);
+  var qr_0: f32 = 0.0f;
+  var qr_1: f32 = 0.0f;
+  var qr_2: f32 = 0.0f;
+  var qr_3: f32 = 0.0f;
+  var qr_4: f32 = 0.0f;
+  var qr_5: f32 = 0.0f;
+  var qr_6: f32 = 0.0f;
+  var qr_7: f32 = 0.0f;
+  var qr_8: f32 = 0.0f;
+  var qr_9: f32 = 0.0f;
+  var qr_10: f32 = 0.0f;
+  var qr_11: f32 = 0.0f;
+  var qr_12: f32 = 0.0f;
+  var qr_13: f32 = 0.0f;
+  var qr_14: f32 = 0.0f;
+  var qr_15: f32 = 0.0f;
+  var o_0: f32 = 0.0f;
+  var o_1: f32 = 0.0f;
+  var o_2: f32 = 0.0f;
+  var o_3: f32 = 0.0f;
+  var o_4: f32 = 0.0f;
+  var o_5: f32 = 0.0f;
+  var o_6: f32 = 0.0f;
+  var o_7: f32 = 0.0f;
+  var o_8: f32 = 0.0f;
+  var o_9: f32 = 0.0f;
+  var o_10: f32 = 0.0f;
+  var o_11: f32 = 0.0f;
+  var o_12: f32 = 0.0f;
+  var o_13: f32 = 0.0f;
+  var o_14: f32 = 0.0f;
+  var o_15: f32 = 0.0f;
+  let t0: f32 = buf0[(((bh * 12i) + qc) * 16i)];
+  qr_0 = (t0 * 0.125f);
+  let t1: f32 = buf0[((((bh * 12i) + qc) * 16i) + 1i)];
+  qr_1 = (t1 * 0.125f);
+  let t2: f32 = buf0[((((bh * 12i) + qc) * 16i) + 2i)];
+  qr_2 = (t2 * 0.125f);
+  let t3: f32 = buf0[((((bh * 12i) + qc) * 16i) + 3i)];
+  qr_3 = (t3 * 0.125f);
+  let t4: f32 = buf0[((((bh * 12i) + qc) * 16i) + 4i)];
+  qr_4 = (t4 * 0.125f);
+  let t5: f32 = buf0[((((bh * 12i) + qc) * 16i) + 5i)];
+  qr_5 = (t5 * 0.125f);
+  let t6: f32 = buf0[((((bh * 12i) + qc) * 16i) + 6i)];
+  qr_6 = (t6 * 0.125f);
+  let t7: f32 = buf0[((((bh * 12i) + qc) * 16i) + 7i)];
+  qr_7 = (t7 * 0.125f);
+  let t8: f32 = buf0[((((bh * 12i) + qc) * 16i) + 8i)];
+  qr_8 = (t8 * 0.125f);
+  let t9: f32 = buf0[((((bh * 12i) + qc) * 16i) + 9i)];
+  qr_9 = (t9 * 0.125f);
+  let t10: f32 = buf0[((((bh * 12i) + qc) * 16i) + 10i)];
+  qr_10 = (t10 * 0.125f);
+  let t11: f32 = buf0[((((bh * 12i) + qc) * 16i) + 11i)];
+  qr_11 = (t11 * 0.125f);
+  let t12: f32 = buf0[((((bh * 12i) + qc) * 16i) + 12i)];
+  qr_12 = (t12 * 0.125f);
+  let t13: f32 = buf0[((((bh * 12i) + qc) * 16i) + 13i)];
+  qr_13 = (t13 * 0.125f);
+  let t14: f32 = buf0[((((bh * 12i) + qc) * 16i) + 14i)];
+  qr_14 = (t14 * 0.125f);
+  let t15: f32 = buf0[((((bh * 12i) + qc) * 16i) + 15i)];
+  qr_15 = (t15 * 0.125f);
+  var mx: f32 = (-3.4028234663852886e+38f);
+  var l: f32 = 0.0f;
+  let nkt: i32 = ((dims[0] + 15i) / 16i);
+  let nqt: i32 = 2i;
+  let kvbase: i32 = (((b0 * 2i) + hk) * dims[0]);
+  for (var t: i32 = 0i; t < nkt; t += 1i) {
+    let t16: i32 = buf5[((((b0 * nqt) + qt) * nkt) + t)];
+    let cls: i32 = t16;
+    if ((cls == 0i)) {
+      continue;
+    }
+    for (var e: i32 = i32(lix); e < 256i; e += 8i) {
+      let jj: i32 = (e / 16i);
+      let dd: i32 = (e % 16i);
+      let kvl: i32 = max(min(((t * 16i) + jj), (dims[0] - 1i)), 0i);
+      let t17: f32 = buf1[(((kvbase + kvl) * 16i) + dd)];
+      kt[((jj * 16i) + dd)] = t17;
+      let t18: f32 = buf2[(((kvbase + kvl) * 16i) + dd)];
+      vt[((jj * 16i) + dd)] = t18;
     }
     workgroupBarrier();
-    for (var j = 0i; j < 16i; j++) {
-      let kv = t * 16i + j;
-      var ok = kv < Sk && q < Sq;
-      if (ok && cls == 2i) {
-        let q = qc;
-        let t0: i32 = max(min(b0, 1i), 0i);
-        let t1: i32 = buf3[t0];
-        let t2: i32 = buf4[((t0 * 12i) + max(min(q, 11i), 0i))];
-        ok = ((kv < t1) && (kv <= t2));
+    for (var j: i32 = 0i; j < 16i; j += 1i) {
+      let kv: i32 = ((t * 16i) + j);
+      var ok: bool = ((kv < dims[0]) && (qi < 12i));
+      if (((cls == 2i) && ok)) {
+        let t19: i32 = max(min(b0, 1i), 0i);
+        let t20: i32 = buf3[t19];
+        let t21: i32 = buf4[((t19 * 12i) + max(min(qc, 11i), 0i))];
+        ok = ((kv < t20) && (kv <= t21));
       }
       if (ok) {
-        let kb = j * 16i;
-        var dot = 0.0f;
-        dot = fma(q0, kt[kb + 0i], dot);
-        dot = fma(q1, kt[kb + 1i], dot);
-        dot = fma(q2, kt[kb + 2i], dot);
-        dot = fma(q3, kt[kb + 3i], dot);
-        dot = fma(q4, kt[kb + 4i], dot);
-        dot = fma(q5, kt[kb + 5i], dot);
-        dot = fma(q6, kt[kb + 6i], dot);
-        dot = fma(q7, kt[kb + 7i], dot);
-        dot = fma(q8, kt[kb + 8i], dot);
-        dot = fma(q9, kt[kb + 9i], dot);
-        dot = fma(q10, kt[kb + 10i], dot);
-        dot = fma(q11, kt[kb + 11i], dot);
-        dot = fma(q12, kt[kb + 12i], dot);
-        dot = fma(q13, kt[kb + 13i], dot);
-        dot = fma(q14, kt[kb + 14i], dot);
-        dot = fma(q15, kt[kb + 15i], dot);
-        if (dot > mx) {
-          let corr = exp(mx - dot);
-          l = l * corr;
-          o0 = o0 * corr;
-          o1 = o1 * corr;
-          o2 = o2 * corr;
-          o3 = o3 * corr;
-          o4 = o4 * corr;
-          o5 = o5 * corr;
-          o6 = o6 * corr;
-          o7 = o7 * corr;
-          o8 = o8 * corr;
-          o9 = o9 * corr;
-          o10 = o10 * corr;
-          o11 = o11 * corr;
-          o12 = o12 * corr;
-          o13 = o13 * corr;
-          o14 = o14 * corr;
-          o15 = o15 * corr;
+        var dot: f32 = 0.0f;
+        dot = fma(qr_0, kt[(j * 16i)], dot);
+        dot = fma(qr_1, kt[((j * 16i) + 1i)], dot);
+        dot = fma(qr_2, kt[((j * 16i) + 2i)], dot);
+        dot = fma(qr_3, kt[((j * 16i) + 3i)], dot);
+        dot = fma(qr_4, kt[((j * 16i) + 4i)], dot);
+        dot = fma(qr_5, kt[((j * 16i) + 5i)], dot);
+        dot = fma(qr_6, kt[((j * 16i) + 6i)], dot);
+        dot = fma(qr_7, kt[((j * 16i) + 7i)], dot);
+        dot = fma(qr_8, kt[((j * 16i) + 8i)], dot);
+        dot = fma(qr_9, kt[((j * 16i) + 9i)], dot);
+        dot = fma(qr_10, kt[((j * 16i) + 10i)], dot);
+        dot = fma(qr_11, kt[((j * 16i) + 11i)], dot);
+        dot = fma(qr_12, kt[((j * 16i) + 12i)], dot);
+        dot = fma(qr_13, kt[((j * 16i) + 13i)], dot);
+        dot = fma(qr_14, kt[((j * 16i) + 14i)], dot);
+        dot = fma(qr_15, kt[((j * 16i) + 15i)], dot);
+        if ((dot > mx)) {
+          let corr: f32 = exp((mx - dot));
+          l = (l * corr);
+          o_0 = (o_0 * corr);
+          o_1 = (o_1 * corr);
+          o_2 = (o_2 * corr);
+          o_3 = (o_3 * corr);
+          o_4 = (o_4 * corr);
+          o_5 = (o_5 * corr);
+          o_6 = (o_6 * corr);
+          o_7 = (o_7 * corr);
+          o_8 = (o_8 * corr);
+          o_9 = (o_9 * corr);
+          o_10 = (o_10 * corr);
+          o_11 = (o_11 * corr);
+          o_12 = (o_12 * corr);
+          o_13 = (o_13 * corr);
+          o_14 = (o_14 * corr);
+          o_15 = (o_15 * corr);
           mx = dot;
         }
-        let p = exp(dot - mx);
-        l = l + p;
-        let vb = j * 16i;
-        o0 = fma(p, vt[vb + 0i], o0);
-        o1 = fma(p, vt[vb + 1i], o1);
-        o2 = fma(p, vt[vb + 2i], o2);
-        o3 = fma(p, vt[vb + 3i], o3);
-        o4 = fma(p, vt[vb + 4i], o4);
-        o5 = fma(p, vt[vb + 5i], o5);
-        o6 = fma(p, vt[vb + 6i], o6);
-        o7 = fma(p, vt[vb + 7i], o7);
-        o8 = fma(p, vt[vb + 8i], o8);
-        o9 = fma(p, vt[vb + 9i], o9);
-        o10 = fma(p, vt[vb + 10i], o10);
-        o11 = fma(p, vt[vb + 11i], o11);
-        o12 = fma(p, vt[vb + 12i], o12);
-        o13 = fma(p, vt[vb + 13i], o13);
-        o14 = fma(p, vt[vb + 14i], o14);
-        o15 = fma(p, vt[vb + 15i], o15);
+        let p: f32 = exp((dot - mx));
+        l = (l + p);
+        o_0 = fma(p, vt[(j * 16i)], o_0);
+        o_1 = fma(p, vt[((j * 16i) + 1i)], o_1);
+        o_2 = fma(p, vt[((j * 16i) + 2i)], o_2);
+        o_3 = fma(p, vt[((j * 16i) + 3i)], o_3);
+        o_4 = fma(p, vt[((j * 16i) + 4i)], o_4);
+        o_5 = fma(p, vt[((j * 16i) + 5i)], o_5);
+        o_6 = fma(p, vt[((j * 16i) + 6i)], o_6);
+        o_7 = fma(p, vt[((j * 16i) + 7i)], o_7);
+        o_8 = fma(p, vt[((j * 16i) + 8i)], o_8);
+        o_9 = fma(p, vt[((j * 16i) + 9i)], o_9);
+        o_10 = fma(p, vt[((j * 16i) + 10i)], o_10);
+        o_11 = fma(p, vt[((j * 16i) + 11i)], o_11);
+        o_12 = fma(p, vt[((j * 16i) + 12i)], o_12);
+        o_13 = fma(p, vt[((j * 16i) + 13i)], o_13);
+        o_14 = fma(p, vt[((j * 16i) + 14i)], o_14);
+        o_15 = fma(p, vt[((j * 16i) + 15i)], o_15);
       }
     }
     workgroupBarrier();
   }
-  if (q < Sq) {
-    let inv = select(0.0f, 1.0f / l, l > 0.0f);
-    let obase = (bh * Sq + q) * 16i;
-    buf6[obase + 0i] = o0 * inv;
-    buf6[obase + 1i] = o1 * inv;
-    buf6[obase + 2i] = o2 * inv;
-    buf6[obase + 3i] = o3 * inv;
-    buf6[obase + 4i] = o4 * inv;
-    buf6[obase + 5i] = o5 * inv;
-    buf6[obase + 6i] = o6 * inv;
-    buf6[obase + 7i] = o7 * inv;
-    buf6[obase + 8i] = o8 * inv;
-    buf6[obase + 9i] = o9 * inv;
-    buf6[obase + 10i] = o10 * inv;
-    buf6[obase + 11i] = o11 * inv;
-    buf6[obase + 12i] = o12 * inv;
-    buf6[obase + 13i] = o13 * inv;
-    buf6[obase + 14i] = o14 * inv;
-    buf6[obase + 15i] = o15 * inv;
+  if ((qi < 12i)) {
+    let inv: f32 = select(0.0f, (1.0f / l), (l > 0.0f));
+    let obase: i32 = (((bh * 12i) + qi) * 16i);
+    buf6[obase] = (o_0 * inv);
+    buf6[(obase + 1i)] = (o_1 * inv);
+    buf6[(obase + 2i)] = (o_2 * inv);
+    buf6[(obase + 3i)] = (o_3 * inv);
+    buf6[(obase + 4i)] = (o_4 * inv);
+    buf6[(obase + 5i)] = (o_5 * inv);
+    buf6[(obase + 6i)] = (o_6 * inv);
+    buf6[(obase + 7i)] = (o_7 * inv);
+    buf6[(obase + 8i)] = (o_8 * inv);
+    buf6[(obase + 9i)] = (o_9 * inv);
+    buf6[(obase + 10i)] = (o_10 * inv);
+    buf6[(obase + 11i)] = (o_11 * inv);
+    buf6[(obase + 12i)] = (o_12 * inv);
+    buf6[(obase + 13i)] = (o_13 * inv);
+    buf6[(obase + 14i)] = (o_14 * inv);
+    buf6[(obase + 15i)] = (o_15 * inv);
   }
 }

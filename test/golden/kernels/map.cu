@@ -1,9 +1,8 @@
-// launch [min(ceil((S * 8) / 64), 8192), 1, 1] x 64 x [64, 1, 1]
+// launch (((S * 8) + 63) / 64) workgroups x [64, 1, 1]
 // k0_map: add gelu cast expand reshape
 extern "C" __global__ void __launch_bounds__(64) k0_map(const int* __restrict__ dims, const float* __restrict__ g0, const int* __restrict__ g1, float* __restrict__ g2) {
-  const int total = (dims[0] * 8);
-  const int stride = (int)gridDim.x * 64;
-  for (int base = ((int)blockIdx.x * 64 + (int)threadIdx.x) * 1; base < total; base += stride) {
+  const int base = (((int)(blockIdx.y * gridDim.x + blockIdx.x) * 64) + (int)threadIdx.x);
+  if ((base < (dims[0] * 8))) {
     const int gid = base;
     const int i0 = (gid / 8);
     const int i1 = (gid % 8);

@@ -1,242 +1,146 @@
-// dispatch [ceil(40 / 32), ceil(S / 32), 1]
+// dispatch [2, ((S + 31) / 32), 1]
 // k0_matmul: matmul + silu add expand
 @group(0) @binding(0) var<storage, read> dims: array<i32>;
 @group(0) @binding(1) var<storage, read> buf0: array<f32>;
 @group(0) @binding(2) var<storage, read> buf1: array<f32>;
 @group(0) @binding(3) var<storage, read> buf2: array<f32>;
 @group(0) @binding(4) var<storage, read_write> buf3: array<f32>;
-@compute @workgroup_size(8, 8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let bz = i32(wid.z);
-  let M = dims[0];
-  let N = 40i;
-  let K = 24i;
-  let m0 = i32(wid.y) * 32i + i32(lid.y);
-  let n0 = i32(wid.x) * 32i + i32(lid.x);
-  var c0_0 = 0.0f;
-  var c0_1 = 0.0f;
-  var c0_2 = 0.0f;
-  var c0_3 = 0.0f;
-  var c1_0 = 0.0f;
-  var c1_1 = 0.0f;
-  var c1_2 = 0.0f;
-  var c1_3 = 0.0f;
-  var c2_0 = 0.0f;
-  var c2_1 = 0.0f;
-  var c2_2 = 0.0f;
-  var c2_3 = 0.0f;
-  var c3_0 = 0.0f;
-  var c3_1 = 0.0f;
-  var c3_2 = 0.0f;
-  var c3_3 = 0.0f;
-  for (var k = 0i; k < K; k++) {
-    var av0: f32;
-    {
-      let m = min(m0 + 0i, M - 1i);
-      let t0: f32 = buf0[((m * 24i) + k)];
-      av0 = t0;
-    }
-    var av1: f32;
-    {
-      let m = min(m0 + 8i, M - 1i);
-      let t1: f32 = buf0[((m * 24i) + k)];
-      av1 = t1;
-    }
-    var av2: f32;
-    {
-      let m = min(m0 + 16i, M - 1i);
-      let t2: f32 = buf0[((m * 24i) + k)];
-      av2 = t2;
-    }
-    var av3: f32;
-    {
-      let m = min(m0 + 24i, M - 1i);
-      let t3: f32 = buf0[((m * 24i) + k)];
-      av3 = t3;
-    }
-    var bv0: f32;
-    {
-      let n = min(n0 + 0i, N - 1i);
-      let t4: f32 = buf1[((k * 40i) + n)];
-      bv0 = t4;
-    }
-    var bv1: f32;
-    {
-      let n = min(n0 + 8i, N - 1i);
-      let t5: f32 = buf1[((k * 40i) + n)];
-      bv1 = t5;
-    }
-    var bv2: f32;
-    {
-      let n = min(n0 + 16i, N - 1i);
-      let t6: f32 = buf1[((k * 40i) + n)];
-      bv2 = t6;
-    }
-    var bv3: f32;
-    {
-      let n = min(n0 + 24i, N - 1i);
-      let t7: f32 = buf1[((k * 40i) + n)];
-      bv3 = t7;
-    }
-    c0_0 = fma(av0, bv0, c0_0);
-    c0_1 = fma(av0, bv1, c0_1);
-    c0_2 = fma(av0, bv2, c0_2);
-    c0_3 = fma(av0, bv3, c0_3);
-    c1_0 = fma(av1, bv0, c1_0);
-    c1_1 = fma(av1, bv1, c1_1);
-    c1_2 = fma(av1, bv2, c1_2);
-    c1_3 = fma(av1, bv3, c1_3);
-    c2_0 = fma(av2, bv0, c2_0);
-    c2_1 = fma(av2, bv1, c2_1);
-    c2_2 = fma(av2, bv2, c2_2);
-    c2_3 = fma(av2, bv3, c2_3);
-    c3_0 = fma(av3, bv0, c3_0);
-    c3_1 = fma(av3, bv1, c3_1);
-    c3_2 = fma(av3, bv2, c3_2);
-    c3_3 = fma(av3, bv3, c3_3);
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
+  let m0: i32 = ((i32(wid.y) * 32i) + i32(lid.y));
+  let n0: i32 = ((i32(wid.x) * 32i) + i32(lid.x));
+  var c_0: f32 = 0.0f;
+  var c_1: f32 = 0.0f;
+  var c_2: f32 = 0.0f;
+  var c_3: f32 = 0.0f;
+  var c_4: f32 = 0.0f;
+  var c_5: f32 = 0.0f;
+  var c_6: f32 = 0.0f;
+  var c_7: f32 = 0.0f;
+  var c_8: f32 = 0.0f;
+  var c_9: f32 = 0.0f;
+  var c_10: f32 = 0.0f;
+  var c_11: f32 = 0.0f;
+  var c_12: f32 = 0.0f;
+  var c_13: f32 = 0.0f;
+  var c_14: f32 = 0.0f;
+  var c_15: f32 = 0.0f;
+  var av_0: f32 = 0.0f;
+  var av_1: f32 = 0.0f;
+  var av_2: f32 = 0.0f;
+  var av_3: f32 = 0.0f;
+  var bv_0: f32 = 0.0f;
+  var bv_1: f32 = 0.0f;
+  var bv_2: f32 = 0.0f;
+  var bv_3: f32 = 0.0f;
+  for (var k: i32 = 0i; k < 24i; k += 1i) {
+    let t0: f32 = buf0[((min(m0, (dims[0] - 1i)) * 24i) + k)];
+    av_0 = t0;
+    let t1: f32 = buf0[((min((m0 + 8i), (dims[0] - 1i)) * 24i) + k)];
+    av_1 = t1;
+    let t2: f32 = buf0[((min((m0 + 16i), (dims[0] - 1i)) * 24i) + k)];
+    av_2 = t2;
+    let t3: f32 = buf0[((min((m0 + 24i), (dims[0] - 1i)) * 24i) + k)];
+    av_3 = t3;
+    let t4: f32 = buf1[((k * 40i) + min(n0, 39i))];
+    bv_0 = t4;
+    let t5: f32 = buf1[((k * 40i) + min((n0 + 8i), 39i))];
+    bv_1 = t5;
+    let t6: f32 = buf1[((k * 40i) + min((n0 + 16i), 39i))];
+    bv_2 = t6;
+    let t7: f32 = buf1[((k * 40i) + min((n0 + 24i), 39i))];
+    bv_3 = t7;
+    c_0 = fma(av_0, bv_0, c_0);
+    c_1 = fma(av_0, bv_1, c_1);
+    c_2 = fma(av_0, bv_2, c_2);
+    c_3 = fma(av_0, bv_3, c_3);
+    c_4 = fma(av_1, bv_0, c_4);
+    c_5 = fma(av_1, bv_1, c_5);
+    c_6 = fma(av_1, bv_2, c_6);
+    c_7 = fma(av_1, bv_3, c_7);
+    c_8 = fma(av_2, bv_0, c_8);
+    c_9 = fma(av_2, bv_1, c_9);
+    c_10 = fma(av_2, bv_2, c_10);
+    c_11 = fma(av_2, bv_3, c_11);
+    c_12 = fma(av_3, bv_0, c_12);
+    c_13 = fma(av_3, bv_1, c_13);
+    c_14 = fma(av_3, bv_2, c_14);
+    c_15 = fma(av_3, bv_3, c_15);
   }
-  {
-    let m = m0 + 0i;
-    let n = n0 + 0i;
-    if (m < M && n < N) {
-      let acc = c0_0;
-      let t8: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t8) / (1.0f + exp(-((acc + t8)))));
-    }
+  if (((m0 < dims[0]) && (n0 < 40i))) {
+    let t8: f32 = buf2[n0];
+    buf3[((m0 * 40i) + n0)] = ((c_0 + t8) / (1.0f + exp(-((c_0 + t8)))));
   }
-  {
-    let m = m0 + 0i;
-    let n = n0 + 8i;
-    if (m < M && n < N) {
-      let acc = c0_1;
-      let t9: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t9) / (1.0f + exp(-((acc + t9)))));
-    }
+  if (((m0 < dims[0]) && ((n0 + 8i) < 40i))) {
+    let t9: i32 = (n0 + 8i);
+    let t10: f32 = buf2[t9];
+    buf3[((m0 * 40i) + t9)] = ((c_1 + t10) / (1.0f + exp(-((c_1 + t10)))));
   }
-  {
-    let m = m0 + 0i;
-    let n = n0 + 16i;
-    if (m < M && n < N) {
-      let acc = c0_2;
-      let t10: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t10) / (1.0f + exp(-((acc + t10)))));
-    }
+  if (((m0 < dims[0]) && ((n0 + 16i) < 40i))) {
+    let t11: i32 = (n0 + 16i);
+    let t12: f32 = buf2[t11];
+    buf3[((m0 * 40i) + t11)] = ((c_2 + t12) / (1.0f + exp(-((c_2 + t12)))));
   }
-  {
-    let m = m0 + 0i;
-    let n = n0 + 24i;
-    if (m < M && n < N) {
-      let acc = c0_3;
-      let t11: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t11) / (1.0f + exp(-((acc + t11)))));
-    }
+  if (((m0 < dims[0]) && ((n0 + 24i) < 40i))) {
+    let t13: i32 = (n0 + 24i);
+    let t14: f32 = buf2[t13];
+    buf3[((m0 * 40i) + t13)] = ((c_3 + t14) / (1.0f + exp(-((c_3 + t14)))));
   }
-  {
-    let m = m0 + 8i;
-    let n = n0 + 0i;
-    if (m < M && n < N) {
-      let acc = c1_0;
-      let t12: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t12) / (1.0f + exp(-((acc + t12)))));
-    }
+  if ((((m0 + 8i) < dims[0]) && (n0 < 40i))) {
+    let t15: f32 = buf2[n0];
+    buf3[(((m0 + 8i) * 40i) + n0)] = ((c_4 + t15) / (1.0f + exp(-((c_4 + t15)))));
   }
-  {
-    let m = m0 + 8i;
-    let n = n0 + 8i;
-    if (m < M && n < N) {
-      let acc = c1_1;
-      let t13: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t13) / (1.0f + exp(-((acc + t13)))));
-    }
+  if ((((m0 + 8i) < dims[0]) && ((n0 + 8i) < 40i))) {
+    let t16: i32 = (n0 + 8i);
+    let t17: f32 = buf2[t16];
+    buf3[(((m0 + 8i) * 40i) + t16)] = ((c_5 + t17) / (1.0f + exp(-((c_5 + t17)))));
   }
-  {
-    let m = m0 + 8i;
-    let n = n0 + 16i;
-    if (m < M && n < N) {
-      let acc = c1_2;
-      let t14: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t14) / (1.0f + exp(-((acc + t14)))));
-    }
+  if ((((m0 + 8i) < dims[0]) && ((n0 + 16i) < 40i))) {
+    let t18: i32 = (n0 + 16i);
+    let t19: f32 = buf2[t18];
+    buf3[(((m0 + 8i) * 40i) + t18)] = ((c_6 + t19) / (1.0f + exp(-((c_6 + t19)))));
   }
-  {
-    let m = m0 + 8i;
-    let n = n0 + 24i;
-    if (m < M && n < N) {
-      let acc = c1_3;
-      let t15: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t15) / (1.0f + exp(-((acc + t15)))));
-    }
+  if ((((m0 + 8i) < dims[0]) && ((n0 + 24i) < 40i))) {
+    let t20: i32 = (n0 + 24i);
+    let t21: f32 = buf2[t20];
+    buf3[(((m0 + 8i) * 40i) + t20)] = ((c_7 + t21) / (1.0f + exp(-((c_7 + t21)))));
   }
-  {
-    let m = m0 + 16i;
-    let n = n0 + 0i;
-    if (m < M && n < N) {
-      let acc = c2_0;
-      let t16: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t16) / (1.0f + exp(-((acc + t16)))));
-    }
+  if ((((m0 + 16i) < dims[0]) && (n0 < 40i))) {
+    let t22: f32 = buf2[n0];
+    buf3[(((m0 + 16i) * 40i) + n0)] = ((c_8 + t22) / (1.0f + exp(-((c_8 + t22)))));
   }
-  {
-    let m = m0 + 16i;
-    let n = n0 + 8i;
-    if (m < M && n < N) {
-      let acc = c2_1;
-      let t17: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t17) / (1.0f + exp(-((acc + t17)))));
-    }
+  if ((((m0 + 16i) < dims[0]) && ((n0 + 8i) < 40i))) {
+    let t23: i32 = (n0 + 8i);
+    let t24: f32 = buf2[t23];
+    buf3[(((m0 + 16i) * 40i) + t23)] = ((c_9 + t24) / (1.0f + exp(-((c_9 + t24)))));
   }
-  {
-    let m = m0 + 16i;
-    let n = n0 + 16i;
-    if (m < M && n < N) {
-      let acc = c2_2;
-      let t18: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t18) / (1.0f + exp(-((acc + t18)))));
-    }
+  if ((((m0 + 16i) < dims[0]) && ((n0 + 16i) < 40i))) {
+    let t25: i32 = (n0 + 16i);
+    let t26: f32 = buf2[t25];
+    buf3[(((m0 + 16i) * 40i) + t25)] = ((c_10 + t26) / (1.0f + exp(-((c_10 + t26)))));
   }
-  {
-    let m = m0 + 16i;
-    let n = n0 + 24i;
-    if (m < M && n < N) {
-      let acc = c2_3;
-      let t19: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t19) / (1.0f + exp(-((acc + t19)))));
-    }
+  if ((((m0 + 16i) < dims[0]) && ((n0 + 24i) < 40i))) {
+    let t27: i32 = (n0 + 24i);
+    let t28: f32 = buf2[t27];
+    buf3[(((m0 + 16i) * 40i) + t27)] = ((c_11 + t28) / (1.0f + exp(-((c_11 + t28)))));
   }
-  {
-    let m = m0 + 24i;
-    let n = n0 + 0i;
-    if (m < M && n < N) {
-      let acc = c3_0;
-      let t20: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t20) / (1.0f + exp(-((acc + t20)))));
-    }
+  if ((((m0 + 24i) < dims[0]) && (n0 < 40i))) {
+    let t29: f32 = buf2[n0];
+    buf3[(((m0 + 24i) * 40i) + n0)] = ((c_12 + t29) / (1.0f + exp(-((c_12 + t29)))));
   }
-  {
-    let m = m0 + 24i;
-    let n = n0 + 8i;
-    if (m < M && n < N) {
-      let acc = c3_1;
-      let t21: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t21) / (1.0f + exp(-((acc + t21)))));
-    }
+  if ((((m0 + 24i) < dims[0]) && ((n0 + 8i) < 40i))) {
+    let t30: i32 = (n0 + 8i);
+    let t31: f32 = buf2[t30];
+    buf3[(((m0 + 24i) * 40i) + t30)] = ((c_13 + t31) / (1.0f + exp(-((c_13 + t31)))));
   }
-  {
-    let m = m0 + 24i;
-    let n = n0 + 16i;
-    if (m < M && n < N) {
-      let acc = c3_2;
-      let t22: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t22) / (1.0f + exp(-((acc + t22)))));
-    }
+  if ((((m0 + 24i) < dims[0]) && ((n0 + 16i) < 40i))) {
+    let t32: i32 = (n0 + 16i);
+    let t33: f32 = buf2[t32];
+    buf3[(((m0 + 24i) * 40i) + t32)] = ((c_14 + t33) / (1.0f + exp(-((c_14 + t33)))));
   }
-  {
-    let m = m0 + 24i;
-    let n = n0 + 24i;
-    if (m < M && n < N) {
-      let acc = c3_3;
-      let t23: f32 = buf2[n];
-      buf3[((m * 40i) + n)] = ((acc + t23) / (1.0f + exp(-((acc + t23)))));
-    }
+  if ((((m0 + 24i) < dims[0]) && ((n0 + 24i) < 40i))) {
+    let t34: i32 = (n0 + 24i);
+    let t35: f32 = buf2[t34];
+    buf3[(((m0 + 24i) * 40i) + t34)] = ((c_15 + t35) / (1.0f + exp(-((c_15 + t35)))));
   }
 }

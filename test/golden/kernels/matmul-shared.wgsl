@@ -1,4 +1,4 @@
-// dispatch [ceil(40 / 16), ceil(S / 8), 3]
+// dispatch [3, ((S + 7) / 8), 3]
 // k0_matmul: matmul
 @group(0) @binding(0) var<storage, read> dims: array<i32>;
 @group(0) @binding(1) var<storage, read> buf0: array<f32>;
@@ -6,81 +6,59 @@
 @group(0) @binding(3) var<storage, read_write> buf2: array<f32>;
 var<workgroup> ta: array<f32, 64>;
 var<workgroup> tb: array<f32, 128>;
-@compute @workgroup_size(8, 4)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
-  let bz = i32(wid.z);
-  let b0 = bz;
-  let M = dims[0];
-  let N = 40i;
-  let K = 24i;
-  let bm0 = i32(wid.y) * 8i;
-  let bn0 = i32(wid.x) * 16i;
-  let tm0 = i32(lid.y);
-  let tn0 = i32(lid.x);
-  var c0_0 = 0.0f;
-  var c0_1 = 0.0f;
-  var c1_0 = 0.0f;
-  var c1_1 = 0.0f;
-  for (var k0 = 0i; k0 < K; k0 += 8i) {
-    for (var e = i32(lix); e < 64i; e += 32i) {
-      let m = bm0 + e / 8i;
-      let k = k0 + e % 8i;
-      var v = 0.0f;
-        let t0: f32 = buf0[((((b0 * dims[0]) + m) * 24i) + k)];
-      if (m < M && k < K) { v = t0; }
-      ta[e] = v;
+@compute @workgroup_size(8, 4, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
+  let b0: i32 = i32(wid.z);
+  let bm0: i32 = (i32(wid.y) * 8i);
+  let bn0: i32 = (i32(wid.x) * 16i);
+  var c_0: f32 = 0.0f;
+  var c_1: f32 = 0.0f;
+  var c_2: f32 = 0.0f;
+  var c_3: f32 = 0.0f;
+  var av_0: f32 = 0.0f;
+  var av_1: f32 = 0.0f;
+  var bv_0: f32 = 0.0f;
+  var bv_1: f32 = 0.0f;
+  for (var k0: i32 = 0i; k0 < 24i; k0 += 8i) {
+    for (var e: i32 = ((i32(lid.y) * 8i) + i32(lid.x)); e < 64i; e += 32i) {
+      var x: f32 = 0.0f;
+      if ((((bm0 + (e / 8i)) < dims[0]) && ((k0 + (e % 8i)) < 24i))) {
+        let t0: f32 = buf0[((((b0 * dims[0]) + (bm0 + (e / 8i))) * 24i) + (k0 + (e % 8i)))];
+        x = t0;
+      }
+      ta[e] = x;
     }
-    for (var e = i32(lix); e < 128i; e += 32i) {
-      let k = k0 + e / 16i;
-      let n = bn0 + e % 16i;
-      var v = 0.0f;
-        let t1: f32 = buf1[((((b0 * 24i) + k) * 40i) + n)];
-      if (n < N && k < K) { v = t1; }
-      tb[e] = v;
+    for (var e: i32 = ((i32(lid.y) * 8i) + i32(lid.x)); e < 128i; e += 32i) {
+      var x: f32 = 0.0f;
+      if ((((bn0 + (e % 16i)) < 40i) && ((k0 + (e / 16i)) < 24i))) {
+        let t1: f32 = buf1[((((b0 * 24i) + (k0 + (e / 16i))) * 40i) + (bn0 + (e % 16i)))];
+        x = t1;
+      }
+      tb[e] = x;
     }
     workgroupBarrier();
-    for (var kk = 0i; kk < 8i; kk++) {
-      let av0 = ta[(tm0 + 0i) * 8i + kk];
-      let av1 = ta[(tm0 + 4i) * 8i + kk];
-      let bv0 = tb[kk * 16i + tn0 + 0i];
-      let bv1 = tb[kk * 16i + tn0 + 8i];
-      c0_0 = fma(av0, bv0, c0_0);
-      c0_1 = fma(av0, bv1, c0_1);
-      c1_0 = fma(av1, bv0, c1_0);
-      c1_1 = fma(av1, bv1, c1_1);
+    for (var kk: i32 = 0i; kk < 8i; kk += 1i) {
+      av_0 = ta[((i32(lid.y) * 8i) + kk)];
+      av_1 = ta[(((i32(lid.y) + 4i) * 8i) + kk)];
+      bv_0 = tb[((kk * 16i) + i32(lid.x))];
+      bv_1 = tb[(((kk * 16i) + i32(lid.x)) + 8i)];
+      c_0 = fma(av_0, bv_0, c_0);
+      c_1 = fma(av_0, bv_1, c_1);
+      c_2 = fma(av_1, bv_0, c_2);
+      c_3 = fma(av_1, bv_1, c_3);
     }
     workgroupBarrier();
   }
-  {
-    let m = bm0 + tm0 + 0i;
-    let n = bn0 + tn0 + 0i;
-    if (m < M && n < N) {
-      let acc = c0_0;
-      buf2[((((b0 * dims[0]) + m) * 40i) + n)] = acc;
-    }
+  if ((((bm0 + i32(lid.y)) < dims[0]) && ((bn0 + i32(lid.x)) < 40i))) {
+    buf2[((((b0 * dims[0]) + (bm0 + i32(lid.y))) * 40i) + (bn0 + i32(lid.x)))] = c_0;
   }
-  {
-    let m = bm0 + tm0 + 0i;
-    let n = bn0 + tn0 + 8i;
-    if (m < M && n < N) {
-      let acc = c0_1;
-      buf2[((((b0 * dims[0]) + m) * 40i) + n)] = acc;
-    }
+  if ((((bm0 + i32(lid.y)) < dims[0]) && (((bn0 + i32(lid.x)) + 8i) < 40i))) {
+    buf2[((((b0 * dims[0]) + (bm0 + i32(lid.y))) * 40i) + ((bn0 + i32(lid.x)) + 8i))] = c_1;
   }
-  {
-    let m = bm0 + tm0 + 4i;
-    let n = bn0 + tn0 + 0i;
-    if (m < M && n < N) {
-      let acc = c1_0;
-      buf2[((((b0 * dims[0]) + m) * 40i) + n)] = acc;
-    }
+  if (((((bm0 + i32(lid.y)) + 4i) < dims[0]) && ((bn0 + i32(lid.x)) < 40i))) {
+    buf2[((((b0 * dims[0]) + ((bm0 + i32(lid.y)) + 4i)) * 40i) + (bn0 + i32(lid.x)))] = c_2;
   }
-  {
-    let m = bm0 + tm0 + 4i;
-    let n = bn0 + tn0 + 8i;
-    if (m < M && n < N) {
-      let acc = c1_1;
-      buf2[((((b0 * dims[0]) + m) * 40i) + n)] = acc;
-    }
+  if (((((bm0 + i32(lid.y)) + 4i) < dims[0]) && (((bn0 + i32(lid.x)) + 8i) < 40i))) {
+    buf2[((((b0 * dims[0]) + ((bm0 + i32(lid.y)) + 4i)) * 40i) + ((bn0 + i32(lid.x)) + 8i))] = c_3;
   }
 }

@@ -1,0 +1,337 @@
+/**
+ * Builders: each kernel kind, with its schedule, written once as a structured kernel body (kernel-ir.ts).
+ * Both renderers print what these return, so WGSL and CUDA run the same algorithm.
+ *
+ * How to add a kernel kind (scatter-add, attention backward, decode sampling ...):
+ * 1. declare its algorithm-level interface and schedule in kernel.ts (what it computes: KExprs over named
+ *    variables, buffers by id) and add it to the `Kernel` union;
+ * 2. create it in lower.ts from the graph nodes it implements (and list its reads in fixReads);
+ * 3. write `build<Kind>` here from statements (loop, unrolled, if_, barrier, aset, store ...) and add it to
+ *    buildKernel's switch. Bind the algorithm's variables with `substitute`, not by shadowing names; keep
+ *    barriers in uniform control flow; clamp or guard every load and store index.
+ * Nothing in the renderers changes, unless the kernel needs a new expression or statement (then add one entry
+ * to each target's table; a missing entry is a type error). Test it against the interpreter on both targets.
+ */
+import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
+import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
+
+const F32_MAX = 3.4028234663852886e38;
+const NEG = kconst(-F32_MAX, 'f32');
+const f = (v: number) => kconst(v, 'f32');
+const i = (v: number) => kconst(v);
+const v = (name: string, dtype: 'i32' | 'f32' | 'bool' = 'i32') => kvar(name, dtype);
+const sp = (name: KSpecial): KExpr => ({ k: 'special', name, dtype: 'i32' });
+const al = (arr: string, at: KExpr, dtype: 'f32' | 'i32' = 'f32'): KExpr => ({ k: 'aload', arr, at, dtype });
+const fma = (a: KExpr, b: KExpr, c: KExpr): KExpr => ({ k: 'fma', a, b, c, dtype: 'f32' });
+const add = (a: KExpr, b: KExpr) => kbin('add', a, b), sub = (a: KExpr, b: KExpr) => kbin('sub', a, b);
+const mul = (a: KExpr, b: KExpr) => kbin('mul', a, b), div = (a: KExpr, b: KExpr) => kbin('div', a, b), mod = (a: KExpr, b: KExpr) => kbin('mod', a, b);
+const lt = (a: KExpr, b: KExpr) => kbin('lt', a, b), and = (a: KExpr, b: KExpr) => kbin('and', a, b);
+const fadd = (a: KExpr, b: KExpr) => kbin('add', a, b, 'f32'), fmul = (a: KExpr, b: KExpr) => kbin('mul', a, b, 'f32');
+const fsub = (a: KExpr, b: KExpr) => kbin('sub', a, b, 'f32');
+const ceilDiv = (a: KExpr, b: number) => div(add(a, i(b - 1)), i(b));
+const product = (ds: readonly KExpr[]) => ds.reduce((a, d) => mul(a, d), i(1));
+
+interface Ctx { readonly buffers: readonly KBuffer[]; readonly symbols: readonly string[] }
+const ld = (c: Ctx, buf: number, at: KExpr): KExpr => kload(buf, at, c.buffers[buf]!.dtype);
+
+/** The kernel body of any kernel kind under its schedule. */
+export function buildKernel(k: Kernel, buffers: readonly KBuffer[], symbols: readonly string[]): KBody {
+  const c = { buffers, symbols };
+  switch (k.kind) {
+    case 'map': return buildMap(k, c);
+    case 'row': return buildRow(k, c);
+    case 'matmul': return k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
+    case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : buildAttention(k, c);
+  }
+}
+
+const lets = (names: string, values: readonly KExpr[]): KStmt[] => values.map((e, j) => let_(`${names}${j}`, e));
+
+/** Element-wise: `perThread` consecutive elements per invocation, one linear grid. */
+function buildMap(k: MapKernel, c: Ctx): KBody {
+  const { wg, perThread } = k.schedule;
+  const total = product(k.shape.map((d) => dimExpr(d, c.symbols)));
+  const base = mul(add(mul(sp('wlin'), i(wg)), sp('lix')), i(perThread));
+  const body: KStmt[] = [
+    let_('base', base),
+    unrolled('e', perThread, [if_(lt(add(v('base'), v('e')), total), [
+      let_('gid', add(v('base'), v('e'))),
+      ...lets('i', delinearize(v('gid'), k.shape, c.symbols)),
+      store(k.out, v('gid'), k.value),
+    ])]),
+  ];
+  return { name: k.name, label: k.label, out: k.out, workgroup: [wg, 1, 1], shared: [], grid: { linear: ceilDiv(total, wg * perThread) }, body };
+}
+
+/** One workgroup per row: each reduction a strided pass per invocation, then a tree in workgroup memory. */
+function buildRow(k: RowKernel, c: Ctx): KBody {
+  const wg = k.schedule.wg;
+  if ((wg & (wg - 1)) !== 0) throw new Error(`internal error: ${k.name}: row workgroup of ${wg} is not a power of two`);
+  const nrows = product(k.rows.map((d) => dimExpr(d, c.symbols)));
+  const types = [...new Set(k.reds.map((r) => (r.value.dtype === 'f32' ? 'f32' : 'i32')))];
+  const body: KStmt[] = [
+    let_('row', sp('wlin')),
+    if_(kbin('ge', v('row'), nrows), [RETURN]),
+    ...lets('i', delinearize(v('row'), k.rows, c.symbols)),
+    let_('len', dimExpr(k.len, c.symbols)),
+  ];
+  k.reds.forEach((r, j) => {
+    const t = r.value.dtype === 'f32' ? 'f32' : 'i32';
+    const sh = `sh_${t}`;
+    const comb = (a: KExpr, b: KExpr) => (r.op === 'sum' ? kbin('add', a, b, t) : kbin(r.op, a, b, t));
+    const init = r.op === 'sum' ? kconst(0, t) : t === 'f32' ? f(r.op === 'max' ? -F32_MAX : F32_MAX) : i(r.op === 'max' ? -2147483648 : 2147483647);
+    body.push(var_(`a${j}`, t, init), loop('r', sp('lix'), v('len'), [set(`a${j}`, comb(v(`a${j}`, t), r.value))], wg));
+    body.push(aset(sh, sp('lix'), v(`a${j}`, t)), BARRIER);
+    for (let s = wg / 2; s >= 1; s /= 2) {
+      body.push(if_(lt(sp('lix'), i(s)), [aset(sh, sp('lix'), comb(al(sh, sp('lix'), t), al(sh, add(sp('lix'), i(s)), t)))]), BARRIER);
+    }
+    body.push(let_(`red${j}`, al(sh, i(0), t)), BARRIER);
+  });
+  const st = store(k.out, k.store.at, k.store.value);
+  body.push(k.store.perElement ? loop('r', sp('lix'), v('len'), [st], wg) : if_(kbin('eq', sp('lix'), i(0)), [st]));
+  return {
+    name: k.name, label: k.label, out: k.out, workgroup: [wg, 1, 1],
+    shared: types.map((t) => ({ name: `sh_${t}`, dtype: t, size: wg })), grid: { linear: nrows }, body,
+  };
+}
+
+/** Batch index (wid.z) split into b0.. and the sizes, shared by both matmul schedules. */
+function matmulHead(k: MatmulKernel, c: Ctx) {
+  const M = dimExpr(k.M, c.symbols), N = dimExpr(k.N, c.symbols), K = dimExpr(k.K, c.symbols);
+  const nb = product(k.batch.map((d) => dimExpr(d, c.symbols)));
+  const { wgX, wgY, tm, tn } = k.schedule;
+  const grid = { xyz: [ceilDiv(N, wgX * tn), ceilDiv(M, wgY * tm), nb] as [KExpr, KExpr, KExpr] };
+  return { M, N, K, grid, head: lets('b', delinearize(sp('wid.z'), k.batch, c.symbols)) };
+}
+
+/** The tm x tn tile of C each invocation owns: rows m0 + i*wgY, columns n0 + j*wgX, epilogue fused. */
+function matmulStores(k: MatmulKernel, M: KExpr, N: KExpr, m0: KExpr, n0: KExpr): KStmt {
+  const { wgX, wgY, tn } = k.schedule;
+  const m = add(m0, mul(v('i'), i(wgY))), n = add(n0, mul(v('j'), i(wgX)));
+  const env = { m, n, acc: al('c', add(mul(v('i'), i(tn)), v('j'))) };
+  return unrolled('i', k.schedule.tm, [unrolled('j', tn, [
+    if_(and(lt(m, M), lt(n, N)), [store(k.out, substitute(k.at, env), substitute(k.epilogue, env))]),
+  ])]);
+}
+
+const tileFma = (tm: number, tn: number): KStmt => unrolled('i', tm, [unrolled('j', tn, [
+  aset('c', add(mul(v('i'), i(tn)), v('j')), fma(al('av', v('i')), al('bv', v('j')), al('c', add(mul(v('i'), i(tn)), v('j'))))),
+])]);
+
+/**
+ * Register tiling: neighbouring invocations own neighbouring columns, so loads and stores of B and C are
+ * contiguous across a SIMD group; operands (and fused prologues) are evaluated per k, clamped to the matrix.
+ */
+function buildMatmul(k: MatmulKernel, c: Ctx): KBody {
+  const { wgX, wgY, tm, tn } = k.schedule;
+  const { M, N, K, grid, head } = matmulHead(k, c);
+  const m0 = add(mul(sp('wid.y'), i(wgY * tm)), sp('lid.y')), n0 = add(mul(sp('wid.x'), i(wgX * tn)), sp('lid.x'));
+  const body: KStmt[] = [
+    ...head, let_('m0', m0), let_('n0', n0),
+    array('c', tm * tn, true), array('av', tm, true), array('bv', tn, true),
+    loop('k', 0, K, [
+      unrolled('i', tm, [aset('av', v('i'), substitute(k.a, { m: kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1))) }))]),
+      unrolled('j', tn, [aset('bv', v('j'), substitute(k.b, { n: kbin('min', add(v('n0'), mul(v('j'), i(wgX))), sub(N, i(1))) }))]),
+      tileFma(tm, tn),
+    ]),
+    matmulStores(k, M, N, v('m0'), v('n0')),
+  ];
+  return { name: k.name, label: k.label, out: k.out, workgroup: [wgX, wgY, 1], shared: [], grid, body };
+}
+
+/**
+ * Workgroup-memory tiling: the workgroup stages a (wgY*tm) x tk tile of A and a tk x (wgX*tn) tile of B (operand
+ * expressions evaluated once per staged element, zero outside the matrix), then accumulates from the tiles.
+ */
+function buildMatmulShared(k: MatmulKernel, c: Ctx): KBody {
+  const { wgX, wgY, tm, tn, tk } = k.schedule;
+  const BM = wgY * tm, BN = wgX * tn, T = wgX * wgY;
+  const { M, N, K, grid, head } = matmulHead(k, c);
+  const lix = add(mul(sp('lid.y'), i(wgX)), sp('lid.x'));
+  const stage = (tile: string, n: number, env: Record<string, KExpr>, inside: KExpr, value: KExpr): KStmt =>
+    loop('e', lix, n, [
+      var_('x', 'f32', f(0)), if_(inside, [set('x', substitute(value, env))]), aset(tile, v('e'), v('x', 'f32')),
+    ], T);
+  const am = add(v('bm0'), div(v('e'), i(tk))), ak = add(v('k0'), mod(v('e'), i(tk)));
+  const bk = add(v('k0'), div(v('e'), i(BN))), bn = add(v('bn0'), mod(v('e'), i(BN)));
+  const body: KStmt[] = [
+    ...head, let_('bm0', mul(sp('wid.y'), i(BM))), let_('bn0', mul(sp('wid.x'), i(BN))),
+    array('c', tm * tn, true), array('av', tm, true), array('bv', tn, true),
+    loop('k0', 0, K, [
+      stage('ta', BM * tk, { m: am, k: ak }, and(lt(am, M), lt(ak, K)), k.a),
+      stage('tb', tk * BN, { k: bk, n: bn }, and(lt(bn, N), lt(bk, K)), k.b),
+      BARRIER,
+      loop('kk', 0, tk, [
+        unrolled('i', tm, [aset('av', v('i'), al('ta', add(mul(add(sp('lid.y'), mul(v('i'), i(wgY))), i(tk)), v('kk'))))]),
+        unrolled('j', tn, [aset('bv', v('j'), al('tb', add(add(mul(v('kk'), i(BN)), sp('lid.x')), mul(v('j'), i(wgX)))))]),
+        tileFma(tm, tn),
+      ]),
+      BARRIER,
+    ], tk),
+    matmulStores(k, M, N, add(v('bm0'), sp('lid.y')), add(v('bn0'), sp('lid.x'))),
+  ];
+  return {
+    name: k.name, label: k.label, out: k.out, workgroup: [wgX, wgY, 1], grid, body,
+    shared: [{ name: 'ta', dtype: 'f32', size: BM * tk }, { name: 'tb', dtype: 'f32', size: tk * BN }],
+  };
+}
+
+/**
+ * The head dimension lives in registers (unrolled) when it is small enough: private arrays are scratch memory
+ * on some devices (lavapipe). A schedule property derived from the shapes, the same on every target.
+ */
+const unrollHead = (k: AttentionKernel) => k.D <= 128 && k.Dv <= 128 && (k.schedule.splitk !== undefined || k.schedule.bk <= 32);
+
+/** Sizes, the (batch, head) of this workgroup, the query row in registers, the online-softmax state. */
+function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr, rows: number) {
+  const [B, Hq, Hkv, Sq, Sk] = [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => dimExpr(d, c.symbols)) as [KExpr, KExpr, KExpr, KExpr, KExpr];
+  const reg = unrollHead(k);
+  const dloop = (n: number, body: KStmt[]) => (reg ? unrolled('d', n, body) : loop('d', 0, n, body));
+  const { bq, bk } = k.schedule;
+  const head: KStmt[] = [
+    let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))),
+    array('qr', k.D, reg), array('o', k.Dv, reg),
+    dloop(k.D, [aset('qr', v('d'), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), Sq), qrow), i(k.D)), v('d'))), 'f32'), f(k.scale)))]),
+    var_('mx', 'f32', NEG), var_('l', 'f32', f(0)),
+    let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
+  ];
+  const grid = { xyz: [rows === 1 ? Sq : ceilDiv(Sq, rows), mul(B, Hq), i(1)] as [KExpr, KExpr, KExpr] };
+  /** EMPTY tiles are skipped (uniformly for the workgroup), FULL tiles skip the mask test. */
+  const tileClass: KStmt[] = k.tiles !== null
+    ? [let_('cls', kload(k.tiles, add(mul(add(mul(v('b0'), v('nqt')), v('qt')), v('nkt')), v('t')), 'i32')), if_(kbin('eq', v('cls'), i(0)), [CONTINUE])]
+    : [];
+  const partial = (e: KExpr) => (k.tiles !== null ? and(kbin('eq', v('cls'), i(2)), e) : e);
+  const kAt = (kv: KExpr, d: KExpr) => add(mul(add(v('kvbase'), kv), i(k.D)), d);
+  const vAt = (kv: KExpr, d: KExpr) => add(mul(add(v('kvbase'), kv), i(k.Dv)), d);
+  const finish = (q: KExpr, l: KExpr, o: (d: KExpr) => KExpr): KStmt[] => [
+    let_('inv', kwhere(kbin('gt', l, f(0)), kbin('div', f(1), l, 'f32'), f(0))),
+    let_('obase', mul(add(mul(v('bh'), Sq), q), i(k.Dv))),
+    dloop(k.Dv, [store(k.out, add(v('obase'), v('d')), fmul(o(v('d')), v('inv', 'f32')))]),
+  ];
+  return { Sq, Sk, head, grid, tileClass, partial, kAt, vAt, dloop, finish, reg };
+}
+
+/** Row jj, column dd of a staged tile with rows of n (< W when D != Dv: skip the columns past n). */
+function tileLoad(n: number, W: number, tile: string, value: KExpr): KStmt {
+  const st = aset(tile, add(mul(v('jj'), i(n)), v('dd')), value);
+  return n === W ? st : if_(lt(v('dd'), i(n)), [st]);
+}
+
+/**
+ * Flash attention (prefill, image block): one workgroup per (query tile, batch * head); invocation i owns query
+ * row qt*bq + i. Key/value tiles are staged in workgroup memory; each key updates the online softmax (register
+ * form: rescale only when the running max moves) or a tile's scores are computed first, then one rescale.
+ */
+function buildAttention(k: AttentionKernel, c: Ctx): KBody {
+  const { bq, bk } = k.schedule;
+  const D = k.D, Dv = k.Dv, W = Math.max(D, Dv);
+  const a = attentionHead(k, c, v('qc'), bq);
+  const mask = k.mask ? substitute(k.mask, { q: v('qc'), kv: v('kv') }) : null;
+  const okInit: KStmt[] = [
+    let_('kv', add(mul(v('t'), i(bk)), v('j'))),
+    var_('ok', 'bool', and(lt(v('kv'), a.Sk), lt(v('qi'), a.Sq))),
+    ...mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', mask)])] : [],
+  ];
+  const dot: KStmt[] = [var_('dot', 'f32', f(0)), a.dloop(D, [set('dot', fma(al('qr', v('d')), al('kt', add(mul(v('j'), i(D)), v('d'))), v('dot', 'f32')))])];
+  const mx = v('mx', 'f32'), l = v('l', 'f32');
+  const keys: KStmt[] = a.reg
+    ? [loop('j', 0, bk, [...okInit, if_(v('ok', 'bool'), [
+      ...dot,
+      if_(kbin('gt', v('dot', 'f32'), mx), [
+        let_('corr', kun('exp', fsub(mx, v('dot', 'f32')))), set('l', fmul(l, v('corr', 'f32'))),
+        a.dloop(Dv, [aset('o', v('d'), fmul(al('o', v('d')), v('corr', 'f32')))]), set('mx', v('dot', 'f32')),
+      ]),
+      let_('p', kun('exp', fsub(v('dot', 'f32'), mx))), set('l', fadd(l, v('p', 'f32'))),
+      a.dloop(Dv, [aset('o', v('d'), fma(v('p', 'f32'), al('vt', add(mul(v('j'), i(Dv)), v('d'))), al('o', v('d'))))]),
+    ])])]
+    : [
+      array('s', bk), var_('tmax', 'f32', NEG),
+      loop('j', 0, bk, [...okInit, ...dot,
+        aset('s', v('j'), kwhere(v('ok', 'bool'), v('dot', 'f32'), NEG)),
+        if_(v('ok', 'bool'), [set('tmax', kbin('max', v('tmax', 'f32'), v('dot', 'f32'), 'f32'))])]),
+      if_(kbin('gt', v('tmax', 'f32'), NEG), [
+        let_('nm', kbin('max', mx, v('tmax', 'f32'), 'f32')), let_('corr', kun('exp', fsub(mx, v('nm', 'f32')))), set('l', fmul(l, v('corr', 'f32'))),
+        a.dloop(Dv, [aset('o', v('d'), fmul(al('o', v('d')), v('corr', 'f32')))]),
+        loop('j', 0, bk, [if_(kbin('gt', al('s', v('j')), NEG), [
+          let_('p', kun('exp', fsub(al('s', v('j')), v('nm', 'f32')))), set('l', fadd(l, v('p', 'f32'))),
+          loop('d', 0, Dv, [aset('o', v('d'), fma(v('p', 'f32'), al('vt', add(mul(v('j'), i(Dv)), v('d'))), al('o', v('d'))))]),
+        ])]),
+        set('mx', v('nm', 'f32')),
+      ]),
+    ];
+  const body: KStmt[] = [
+    let_('qt', sp('wid.x')), let_('qi', add(mul(v('qt'), i(bq)), sp('lix'))), let_('qc', kclamp(v('qi'), a.Sq)),
+    ...a.head,
+    loop('t', 0, v('nkt'), [
+      ...a.tileClass,
+      // Cooperative load of the key and value tile (rows past Sk repeat the last row and are masked below).
+      loop('e', sp('lix'), bk * W, [
+        let_('jj', div(v('e'), i(W))), let_('dd', mod(v('e'), i(W))), let_('kvl', kclamp(add(mul(v('t'), i(bk)), v('jj')), a.Sk)),
+        tileLoad(D, W, 'kt', kcast(ld(c, k.kbuf, a.kAt(v('kvl'), v('dd'))), 'f32')),
+        tileLoad(Dv, W, 'vt', kcast(ld(c, k.v, a.vAt(v('kvl'), v('dd'))), 'f32')),
+      ], bq),
+      BARRIER,
+      ...keys,
+      BARRIER,
+    ]),
+    if_(lt(v('qi'), a.Sq), a.finish(v('qi'), l, (d) => al('o', d))),
+  ];
+  return {
+    name: k.name, label: k.label, out: k.out, workgroup: [bq, 1, 1], grid: a.grid, body,
+    shared: [{ name: 'kt', dtype: 'f32', size: bk * D }, { name: 'vt', dtype: 'f32', size: bk * Dv }],
+  };
+}
+
+/**
+ * Decode (split-K): one workgroup per (query row, batch * head). Invocation t takes key tiles t, t + W, ...
+ * with its own running max, sum and output, read straight from memory (a single row has no reuse to stage);
+ * the W partial states are merged through workgroup memory at the end.
+ */
+function buildAttentionSplitK(k: AttentionKernel, c: Ctx): KBody {
+  const { bq, bk } = k.schedule;
+  const W = k.schedule.splitk!;
+  const Dv = k.Dv;
+  const a = attentionHead(k, c, v('qi'), 1);
+  const mask = k.mask ? substitute(k.mask, { q: v('qi'), kv: v('kv') }) : null;
+  const mx = v('mx', 'f32'), l = v('l', 'f32');
+  const pm = (t: KExpr) => al('pm', t), pl = (t: KExpr) => al('pl', t);
+  const gm = v('gm', 'f32');
+  const body: KStmt[] = [
+    let_('qi', sp('wid.x')), let_('qt', div(v('qi'), i(bq))),
+    ...a.head,
+    loop('t', sp('lix'), v('nkt'), [
+      ...a.tileClass,
+      loop('j', 0, bk, [
+        let_('kv', add(mul(v('t'), i(bk)), v('j'))),
+        if_(kbin('ge', v('kv'), a.Sk), [BREAK]),
+        ...mask ? [if_(a.partial(kun('not', mask)), [CONTINUE])] : [],
+        var_('dot', 'f32', f(0)),
+        a.dloop(k.D, [set('dot', fma(al('qr', v('d')), kcast(ld(c, k.kbuf, a.kAt(v('kv'), v('d'))), 'f32'), v('dot', 'f32')))]),
+        let_('nm', kbin('max', mx, v('dot', 'f32'), 'f32')), let_('corr', kun('exp', fsub(mx, v('nm', 'f32')))),
+        let_('p', kun('exp', fsub(v('dot', 'f32'), v('nm', 'f32')))),
+        set('l', fadd(fmul(l, v('corr', 'f32')), v('p', 'f32'))),
+        a.dloop(Dv, [aset('o', v('d'), fma(v('p', 'f32'), kcast(ld(c, k.v, a.vAt(v('kv'), v('d'))), 'f32'), fmul(al('o', v('d')), v('corr', 'f32'))))]),
+        set('mx', v('nm', 'f32')),
+      ]),
+    ], W),
+    aset('pm', sp('lix'), mx), aset('pl', sp('lix'), l),
+    a.dloop(Dv, [aset('po', add(mul(sp('lix'), i(Dv)), v('d')), al('o', v('d')))]),
+    BARRIER,
+    if_(kbin('eq', sp('lix'), i(0)), [
+      var_('gm', 'f32', NEG), loop('u', 0, W, [set('gm', kbin('max', gm, pm(v('u')), 'f32'))]),
+      var_('gl', 'f32', f(0)),
+      loop('u', 0, W, [if_(kbin('gt', pl(v('u')), f(0)), [set('gl', fadd(v('gl', 'f32'), fmul(pl(v('u')), kun('exp', fsub(pm(v('u')), gm)))))])]),
+      let_('inv', kwhere(kbin('gt', v('gl', 'f32'), f(0)), kbin('div', f(1), v('gl', 'f32'), 'f32'), f(0))),
+      let_('obase', mul(add(mul(v('bh'), a.Sq), v('qi')), i(Dv))),
+      loop('d', 0, Dv, [
+        var_('acc', 'f32', f(0)),
+        loop('u', 0, W, [if_(kbin('gt', pl(v('u')), f(0)), [set('acc', fma(al('po', add(mul(v('u'), i(Dv)), v('d'))), kun('exp', fsub(pm(v('u')), gm)), v('acc', 'f32')))])]),
+        store(k.out, add(v('obase'), v('d')), fmul(v('acc', 'f32'), v('inv', 'f32'))),
+      ]),
+    ]),
+  ];
+  return {
+    name: k.name, label: k.label, out: k.out, workgroup: [W, 1, 1], grid: a.grid, body,
+    shared: [{ name: 'pm', dtype: 'f32', size: W }, { name: 'pl', dtype: 'f32', size: W }, { name: 'po', dtype: 'f32', size: W * Dv }],
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The structured kernel IR: what a kernel does, statement by statement, for one workgroup's invocation.
+ * Builders (kernel-build.ts) turn an algorithm-level Kernel and its schedule into a KBody once; both renderers
+ * print the same KBody through their statement and op tables, so WGSL and CUDA run the same algorithm.
+ *
+ * Semantics every renderer keeps:
+ * - integers are i32, launch indices (`special`) are i32; `var`s and private `array`s start at zero;
+ * - `for` runs v = from, from + step, ... while v < to; `to` is evaluated once before the loop;
+ * - `unroll` loops are expanded here (expandUnrolled) before printing, and `registers` arrays whose every index
+ *   is then a constant become scalars (scalarizeRegisters): renderers only ever see serial loops;
+ * - a `barrier` is reached by every invocation of the workgroup (builders keep barriers in uniform control flow);
+ * - `store` converts an f32 register value to the buffer's element type (f16/bf16 round to nearest even).
+ */
+import type { DType } from '../core/dtype.js';
+import { evalSize, kbin, kcast, kconst, kun, kwhere, sizeText, walkK, type KExpr } from './kernel.js';
+
+export type KStmt =
+  | { readonly s: 'let'; readonly name: string; readonly value: KExpr }
+  | { readonly s: 'var'; readonly name: string; readonly dtype: DType; readonly init: KExpr }
+  | { readonly s: 'set'; readonly name: string; readonly value: KExpr }
+  | { readonly s: 'array'; readonly name: string; readonly dtype: DType; readonly size: number; readonly registers: boolean }
+  | { readonly s: 'aset'; readonly arr: string; readonly at: KExpr; readonly value: KExpr }
+  | { readonly s: 'store'; readonly buf: number; readonly at: KExpr; readonly value: KExpr }
+  | { readonly s: 'for'; readonly v: string; readonly from: KExpr; readonly to: KExpr; readonly step: number; readonly unroll: boolean; readonly body: readonly KStmt[] }
+  | { readonly s: 'if'; readonly cond: KExpr; readonly then: readonly KStmt[] }
+  | { readonly s: 'break' } | { readonly s: 'continue' } | { readonly s: 'return' } | { readonly s: 'barrier' };
+
+/** Workgroup counts: `linear` is one count spread over x and y (a 1-D grid past the per-dimension limit). */
+export type KGrid = { readonly linear: KExpr } | { readonly xyz: readonly [KExpr, KExpr, KExpr] };
+
+export interface KBody {
+  readonly name: string;
+  readonly label: string;
+  readonly out: number;
+  readonly workgroup: readonly [number, number, number];
+  readonly shared: readonly { readonly name: string; readonly dtype: DType; readonly size: number }[];
+  readonly grid: KGrid;
+  readonly body: readonly KStmt[];
+}
+
+// ---- statement constructors (builders read like the kernels they write) ---------------------------------
+export const let_ = (name: string, value: KExpr): KStmt => ({ s: 'let', name, value });
+export const var_ = (name: string, dtype: DType, init: KExpr): KStmt => ({ s: 'var', name, dtype, init });
+export const set = (name: string, value: KExpr): KStmt => ({ s: 'set', name, value });
+export const array = (name: string, size: number, registers = false, dtype: DType = 'f32'): KStmt => ({ s: 'array', name, dtype, size, registers });
+export const aset = (arr: string, at: KExpr, value: KExpr): KStmt => ({ s: 'aset', arr, at, value });
+export const store = (buf: number, at: KExpr, value: KExpr): KStmt => ({ s: 'store', buf, at, value });
+export const loop = (v: string, from: KExpr | number, to: KExpr | number, body: readonly KStmt[], step = 1): KStmt =>
+  ({ s: 'for', v, from: num(from), to: num(to), step, unroll: false, body });
+export const unrolled = (v: string, n: number, body: readonly KStmt[]): KStmt => ({ s: 'for', v, from: kconst(0), to: kconst(n), step: 1, unroll: true, body });
+export const if_ = (cond: KExpr, then: readonly KStmt[]): KStmt => ({ s: 'if', cond, then });
+export const BREAK: KStmt = { s: 'break' }, CONTINUE: KStmt = { s: 'continue' }, RETURN: KStmt = { s: 'return' }, BARRIER: KStmt = { s: 'barrier' };
+const num = (x: KExpr | number): KExpr => (typeof x === 'number' ? kconst(x) : x);
+
+// ---- expression rewriting --------------------------------------------------------------------------------
+
+/** Rebuild an expression bottom-up through `f` (smart constructors fold constants on the way). */
+export function mapExpr(e: KExpr, f: (x: KExpr) => KExpr): KExpr {
+  switch (e.k) {
+    case 'load': return f({ ...e, at: mapExpr(e.at, f) });
+    case 'aload': return f({ ...e, at: mapExpr(e.at, f) });
+    case 'un': return f(kun(e.op, mapExpr(e.a, f), e.dtype));
+    case 'cast': return f(kcast(mapExpr(e.a, f), e.dtype));
+    case 'bin': return f(kbin(e.op, mapExpr(e.a, f), mapExpr(e.b, f), e.dtype));
+    case 'where': return f(kwhere(mapExpr(e.c, f), mapExpr(e.a, f), mapExpr(e.b, f)));
+    case 'fma': return f({ ...e, a: mapExpr(e.a, f), b: mapExpr(e.b, f), c: mapExpr(e.c, f) });
+    default: return f(e);
+  }
+}
+
+/** Replace variables by expressions (the builders bind an algorithm's m, n, q, acc ... this way: no shadowing). */
+export function substitute(e: KExpr, env: Readonly<Record<string, KExpr>>): KExpr {
+  return mapExpr(e, (x) => (x.k === 'var' && env[x.name] ? env[x.name]! : x));
+}
+
+function mapStmtExprs(st: KStmt, f: (e: KExpr) => KExpr, body: (b: readonly KStmt[]) => KStmt[]): KStmt {
+  switch (st.s) {
+    case 'let': case 'set': return { ...st, value: f(st.value) };
+    case 'var': return { ...st, init: f(st.init) };
+    case 'aset': return { ...st, at: f(st.at), value: f(st.value) };
+    case 'store': return { ...st, at: f(st.at), value: f(st.value) };
+    case 'for': return { ...st, from: f(st.from), to: f(st.to), body: body(st.body) };
+    case 'if': return { ...st, cond: f(st.cond), then: body(st.then) };
+    default: return st;
+  }
+}
+
+// ---- passes (each: stmts -> stmts, run by lowerBody before rendering) -------------------------------------
+
+/** Expand `unroll` loops (constant trip count) by substituting each value of the loop variable. */
+export function expandUnrolled(stmts: readonly KStmt[]): KStmt[] {
+  const out: KStmt[] = [];
+  for (const st of stmts) {
+    if (st.s === 'for' && st.unroll) {
+      const from = evalSize(st.from, []), to = evalSize(st.to, []);
+      for (let i = from; i < to; i += st.step) {
+        const env = { [st.v]: kconst(i) };
+        const sub = (b: readonly KStmt[]): KStmt[] => b.map((x) => mapStmtExprs(x, (e) => substitute(e, env), sub));
+        out.push(...expandUnrolled(sub(st.body)));
+      }
+    } else out.push(mapStmtExprs(st, (e) => e, expandUnrolled));
+  }
+  return out;
+}
+
+/** Private arrays marked `registers`, indexed only by constants, become one scalar per element (name_i). */
+export function scalarizeRegisters(stmts: readonly KStmt[]): KStmt[] {
+  const regs = new Map<string, DType>();
+  const find = (b: readonly KStmt[]) => b.forEach((st) => {
+    if (st.s === 'array' && st.registers) regs.set(st.name, st.dtype);
+    if (st.s === 'for') find(st.body);
+    if (st.s === 'if') find(st.then);
+  });
+  find(stmts);
+  if (!regs.size) return [...stmts];
+  const idx = (arr: string, at: KExpr): number => {
+    if (at.k !== 'const') throw new Error(`internal error: register array ${arr} indexed by a non-constant`);
+    return at.v;
+  };
+  const ex = (e: KExpr): KExpr => mapExpr(e, (x) => (x.k === 'aload' && regs.has(x.arr) ? { k: 'var', name: `${x.arr}_${idx(x.arr, x.at)}`, dtype: x.dtype } : x));
+  const walk = (b: readonly KStmt[]): KStmt[] => b.flatMap((st): KStmt[] => {
+    if (st.s === 'array' && st.registers) return Array.from({ length: st.size }, (_, i) => var_(`${st.name}_${i}`, st.dtype, kconst(0, st.dtype)));
+    if (st.s === 'aset' && regs.has(st.arr)) return [set(`${st.arr}_${idx(st.arr, ex(st.at))}`, ex(st.value))];
+    return [mapStmtExprs(st, ex, walk)];
+  });
+  return walk(stmts);
+}
+
+/** Drop `let`s and `var`s nothing reads (with their assignments): nvcc warns about unused locals. */
+export function dropUnused(stmts: readonly KStmt[]): KStmt[] {
+  let cur = [...stmts];
+  for (;;) {
+    const read = new Set<string>();
+    const see = (e: KExpr) => walkK(e, (x) => { if (x.k === 'var') read.add(x.name); });
+    const scan = (b: readonly KStmt[]) => b.forEach((st) => mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; }));
+    scan(cur);
+    let changed = false;
+    const prune = (b: readonly KStmt[]): KStmt[] => b.flatMap((st): KStmt[] => {
+      if ((st.s === 'let' || st.s === 'var' || st.s === 'set') && !read.has(st.name)) { changed = true; return []; }
+      if (st.s === 'for') return [{ ...st, body: prune(st.body) }];
+      if (st.s === 'if') { const then = prune(st.then); if (!then.length) { changed = true; return []; } return [{ ...st, then }]; }
+      return [st];
+    });
+    cur = prune(cur);
+    if (!changed) return cur;
+  }
+}
+
+/** What renderers print: unrolled loops expanded, register arrays scalarized, dead locals gone. */
+export function lowerBody(b: KBody): KBody {
+  return { ...b, body: dropUnused(scalarizeRegisters(expandUnrolled(b.body))) };
+}
+
+/** Buffers (and whether dims[]) a body touches, for bindings and parameters. */
+export function bodyResources(b: KBody): { buffers: number[]; dims: boolean } {
+  const bufs = new Set<number>();
+  let dims = false;
+  const see = (e: KExpr) => walkK(e, (x) => { if (x.k === 'load') bufs.add(x.buf); if (x.k === 'sym') dims = true; });
+  const scan = (s: readonly KStmt[]) => s.forEach((st) => {
+    if (st.s === 'store') bufs.add(st.buf);
+    mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; });
+  });
+  scan(b.body);
+  return { buffers: [...bufs].sort((x, y) => x - y), dims };
+}
+
+// ---- launch --------------------------------------------------------------------------------------------
+
+/** Workgroup counts once dims are bound; a linear grid is spread over x and y so neither passes `maxPerDim`. */
+export function launchGrid(b: KBody, dims: readonly number[], maxPerDim: number): [number, number, number] {
+  if ('linear' in b.grid) {
+    const n = evalSize(b.grid.linear, dims);
+    if (n <= maxPerDim) return [Math.max(1, n), 1, 1];
+    const y = Math.ceil(n / maxPerDim);
+    if (y > maxPerDim) throw new Error(`${b.name} needs ${n} workgroups, more than ${maxPerDim}^2`);
+    return [Math.ceil(n / y), y, 1];
+  }
+  const [x, y, z] = b.grid.xyz.map((e) => evalSize(e, dims)) as [number, number, number];
+  if (x > maxPerDim || y > maxPerDim || z > maxPerDim) throw new Error(`${b.name}: grid ${x} x ${y} x ${z} exceeds ${maxPerDim} workgroups per dimension`);
+  return [Math.max(1, x), Math.max(1, y), Math.max(1, z)];
+}
+
+export function gridText(b: KBody, symbols: readonly string[]): string {
+  return 'linear' in b.grid ? `${sizeText(b.grid.linear, symbols)} workgroups` : `[${b.grid.xyz.map((e) => sizeText(e, symbols)).join(', ')}]`;
+}
+
+// ---- printer (tfx ir --dump-after schedule) ----------------------------------------------------------------
+
+export function exprText(e: KExpr): string {
+  switch (e.k) {
+    case 'var': return e.name;
+    case 'const': return e.dtype === 'f32' ? (Number.isInteger(e.v) ? `${e.v}.0` : String(e.v)) : String(e.v);
+    case 'sym': return `dims[${e.i}]`;
+    case 'special': return e.name;
+    case 'load': return `buf${e.buf}[${exprText(e.at)}]`;
+    case 'aload': return `${e.arr}[${exprText(e.at)}]`;
+    case 'un': return `${e.op}(${exprText(e.a)})`;
+    case 'bin': return `(${exprText(e.a)} ${e.op} ${exprText(e.b)})`;
+    case 'where': return `select(${exprText(e.c)}, ${exprText(e.a)}, ${exprText(e.b)})`;
+    case 'cast': return `${e.dtype}(${exprText(e.a)})`;
+    case 'fma': return `fma(${exprText(e.a)}, ${exprText(e.b)}, ${exprText(e.c)})`;
+  }
+}
+
+export function printBody(b: KBody): string {
+  const lines = [`kernel ${b.name} (${b.label}) workgroup [${b.workgroup.join(', ')}] grid ${'linear' in b.grid ? `linear ${exprText(b.grid.linear)}` : `[${b.grid.xyz.map(exprText).join(', ')}]`}`];
+  for (const s of b.shared) lines.push(`  shared ${s.name}: ${s.dtype}[${s.size}]`);
+  const walk = (ss: readonly KStmt[], ind: string) => ss.forEach((st) => {
+    switch (st.s) {
+      case 'let': lines.push(`${ind}let ${st.name} = ${exprText(st.value)}`); break;
+      case 'var': lines.push(`${ind}var ${st.name}: ${st.dtype} = ${exprText(st.init)}`); break;
+      case 'set': lines.push(`${ind}${st.name} = ${exprText(st.value)}`); break;
+      case 'array': lines.push(`${ind}${st.registers ? 'registers' : 'local'} ${st.name}: ${st.dtype}[${st.size}]`); break;
+      case 'aset': lines.push(`${ind}${st.arr}[${exprText(st.at)}] = ${exprText(st.value)}`); break;
+      case 'store': lines.push(`${ind}store buf${st.buf}[${exprText(st.at)}] = ${exprText(st.value)}`); break;
+      case 'for':
+        lines.push(`${ind}for ${st.v} in ${exprText(st.from)}..${exprText(st.to)}${st.step !== 1 ? ` step ${st.step}` : ''}${st.unroll ? ' unrolled' : ''}:`);
+        walk(st.body, ind + '  ');
+        break;
+      case 'if': lines.push(`${ind}if ${exprText(st.cond)}:`); walk(st.then, ind + '  '); break;
+      default: lines.push(`${ind}${st.s}`);
+    }
+  });
+  walk(b.body, '  ');
+  return lines.join('\n');
+}

@@ -1,0 +1,171 @@
+/**
+ * What a target allows a kernel: the limits schedules are validated against. Values live with each target
+ * (codegen-wgsl: WEBGPU_LIMITS, codegen-cuda: CUDA_LIMITS); nothing in src/ir names a target constant.
+ *
+ * This is the one home of schedules: defaults, the tuner's candidate space, validation against a target's
+ * limits, fitting, and applying a schedule to a plan. The algorithm never changes to get speed.
+ */
+import { dimAsConst, dimEval, type Dim } from '../core/dim.js';
+import type { AttentionSchedule, Kernel, KernelPlan, MapSchedule, MatmulSchedule, RowSchedule } from './kernel.js';
+export interface TargetLimits {
+  readonly name: string;
+  /** Workgroup (shared) memory per workgroup, bytes. */
+  readonly workgroupBytes: number;
+  /** Invocations per workgroup. */
+  readonly invocations: number;
+  readonly workgroupSize: readonly [number, number, number];
+  /** Workgroups per grid dimension (a linear grid is spread over x and y). */
+  readonly groupsPerDim: number;
+  /** Largest storage binding, bytes. */
+  readonly bindingBytes: number;
+  /** Storage buffers one kernel may bind. */
+  readonly storageBuffers: number;
+}
+
+
+export type Schedule = MapSchedule | RowSchedule | MatmulSchedule | AttentionSchedule;
+
+// ---- defaults ---------------------------------------------------------------------------------------------
+export const DEFAULT_MAP: MapSchedule = { wg: 64, perThread: 1 };
+export const DEFAULT_ROW: RowSchedule = { wg: 64 };
+export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false };
+export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
+/** A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead. */
+export const DEFAULT_DECODE: AttentionSchedule = { bq: 1, bk: 16, sparse: true, splitk: 32 };
+
+/** The default attention schedule for these shapes. */
+export function defaultAttention(Sq: Dim): AttentionSchedule {
+  const sq = dimAsConst(Sq);
+  return sq !== undefined && sq <= 4 ? DEFAULT_DECODE : DEFAULT_ATTENTION;
+}
+
+// ---- names, the tuner's space, validation -----------------------------------------------------------------
+
+export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
+  switch (kind) {
+    case 'map': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
+    case 'row': return `wg${(s as RowSchedule).wg}`;
+    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}`; }
+    case 'attention': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
+  }
+}
+
+/** Workgroup memory a kernel's schedule needs, bytes (what the builders declare). */
+export function workgroupBytes(k: Kernel, s: Schedule): number {
+  switch (k.kind) {
+    case 'map': return 0;
+    case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
+    case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
+    case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : 4 * a.bk * (k.D + k.Dv); }
+  }
+}
+
+const invocations = (k: Kernel, s: Schedule): [number, number] => {
+  switch (k.kind) {
+    case 'map': return [(s as MapSchedule).wg, 1];
+    case 'row': return [(s as RowSchedule).wg, 1];
+    case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
+    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq, 1]; }
+  }
+};
+
+/** Why a schedule cannot run on this target for this kernel (at these sizes, when given), or null if it can. */
+export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dims?: Readonly<Record<string, number>>): string | null {
+  const [x, y] = invocations(k, s);
+  if (x * y > lim.invocations) return `workgroup ${x}x${y} > ${lim.invocations} invocations`;
+  if (x > lim.workgroupSize[0] || y > lim.workgroupSize[1]) return 'workgroup side > target max';
+  const bytes = workgroupBytes(k, s);
+  if (bytes > lim.workgroupBytes) return `needs ${bytes} B of workgroup memory > ${lim.workgroupBytes}`;
+  if (k.kind === 'row' && ((s as RowSchedule).wg & ((s as RowSchedule).wg - 1)) !== 0) return 'row workgroup must be a power of two';
+  if (k.kind === 'attention' && !!(s as AttentionSchedule).splitk !== !!k.schedule.splitk) return 'split-K and row schedules are different algorithms for different shapes';
+  if (!dims) return null;
+  if (k.kind === 'matmul') {
+    const m = s as MatmulSchedule;
+    const gx = Math.ceil(dimEval(k.N, dims) / (m.wgX * m.tn)), gy = Math.ceil(dimEval(k.M, dims) / (m.wgY * m.tm));
+    if (gx > lim.groupsPerDim || gy > lim.groupsPerDim) return `grid ${gx} x ${gy} > ${lim.groupsPerDim} per dimension`;
+  }
+  if (k.kind === 'attention' && Math.ceil(dimEval(k.Sq, dims) / (s as AttentionSchedule).bq) > lim.groupsPerDim) return 'too many query tiles';
+  return null;
+}
+
+/** Every candidate schedule of a kernel (before limits), its own first. A decode kernel stays split-K. */
+export function scheduleCandidates(k: Kernel): Schedule[] {
+  const out: Schedule[] = [k.schedule];
+  switch (k.kind) {
+    case 'map':
+      for (const wg of [64, 128, 256]) for (const perThread of [1, 2, 4]) out.push({ wg, perThread });
+      break;
+    case 'row':
+      for (const wg of [32, 64, 128, 256]) out.push({ wg });
+      break;
+    case 'matmul': {
+      const all: MatmulSchedule[] = [];
+      for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8]) for (const tn of [1, 2, 4, 8])
+        all.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: k.schedule.shared });
+      // Likeliest first: 64..256 threads and 4..16 outputs per thread (enough reuse, few registers).
+      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 7) + Math.abs(Math.log2(m.tm * m.tn) - 3.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn));
+      out.push(...all.sort((a, b) => score(a) - score(b)));
+      break;
+    }
+    case 'attention': {
+      const sparse = k.tiles !== null;
+      for (const s of sparse ? [true, false] : [false]) {
+        if (k.schedule.splitk) for (const splitk of [32, 16, 64]) for (const bk of [16, 32, 8]) out.push({ bq: k.schedule.bq, bk, sparse: s, splitk });
+        else for (const bq of [16, 32, 8]) for (const bk of [16, 32, 8]) out.push({ bq, bk, sparse: s });
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** An attention schedule fitted to the target: the key tile halves until K and V tiles fit workgroup memory. */
+export function fitAttention(s: AttentionSchedule, D: number, Dv: number, lim: TargetLimits): AttentionSchedule {
+  let out = s;
+  while (!out.splitk && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
+  return out;
+}
+
+/**
+ * The plan with the schedule of kernel `i` replaced. Attention tiles follow the schedule: a new bq/bk resizes
+ * the tile map; sparse: false drops the map's use; sparse: true needs a map the plan already has (else ignored).
+ * The schedule is taken whole (a decode kernel's split-K survives re-applying its own schedule).
+ */
+export function withSchedule(plan: KernelPlan, i: number, s: Schedule): KernelPlan {
+  const k = plan.kernels[i];
+  if (!k) throw new Error(`internal error: no kernel ${i}`);
+  const kernels = [...plan.kernels];
+  if (k.kind !== 'attention') {
+    kernels[i] = { ...k, schedule: s } as Kernel;
+    return { ...plan, kernels };
+  }
+  const a = s as AttentionSchedule;
+  const sparse = a.sparse && k.tiles !== null;
+  kernels[i] = { ...k, schedule: { ...a, sparse }, tiles: sparse ? k.tiles : null };
+  let { buffers, tileMaps } = plan;
+  if (k.tiles !== null) {
+    if (sparse) {
+      const t = k.tiles;
+      buffers = buffers.map((b, j) => (j === t && b.tileGrid ? { ...b, tileGrid: { ...b.tileGrid, bq: a.bq, bk: a.bk } } : b));
+      tileMaps = tileMaps.map((m) => (m.buf === t ? { ...m, bq: a.bq, bk: a.bk } : m));
+    } else tileMaps = tileMaps.filter((m) => m.buf !== k.tiles);
+  }
+  return { ...plan, kernels, buffers, tileMaps };
+}
+
+/**
+ * The scheduling stage: every kernel's schedule fitted to the target (attention key tiles shrink to fit
+ * workgroup memory) and validated; a schedule that still cannot run is a compiler bug.
+ */
+export function scheduleForTarget(plan: KernelPlan, lim: TargetLimits): KernelPlan {
+  let out = plan;
+  plan.kernels.forEach((k, i) => {
+    if (k.kind === 'attention') {
+      const fit = fitAttention(k.schedule, k.D, k.Dv, lim);
+      if (fit !== k.schedule) out = withSchedule(out, i, fit);
+    }
+    const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, lim);
+    if (why) throw new Error(`internal error: ${k.name}: schedule ${JSON.stringify(out.kernels[i]!.schedule)} cannot run on ${lim.name}: ${why}`);
+  });
+  return out;
+}
