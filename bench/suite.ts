@@ -12,8 +12,10 @@ import { measurePeak } from '../src/runtime/webgpu/peak.js';
 import type { Graph, Program } from '../src/ir/graph.js';
 import { interpret } from '../src/ir/interpreter.js';
 import { bufferNumel, type Kernel, type KernelPlan } from '../src/ir/kernel.js';
-import { lowerGraph } from '../src/ir/lower.js';
-import { runPipeline } from '../src/ir/pipeline.js';
+import { lowerGraph, type LowerOptions } from '../src/ir/lower.js';
+import { scheduleForTarget } from '../src/ir/schedule.js';
+import { planEntry } from '../src/ir/pipeline.js';
+import { WEBGPU_LIMITS } from '../src/codegen-wgsl/wgsl.js';
 import { exampleInputs } from '../src/runtime/example-inputs.js';
 import { planMemory } from '../src/runtime/memory-plan.js';
 import { applyTuneCache, emptyTuneCache, kernelSignature, loadTuneCache, saveTuneCache, tuneKey, withSchedule, type TuneCache } from '../src/runtime/tune-cache.js';
@@ -22,6 +24,9 @@ import { initParams } from '../src/runtime/weights.js';
 import { attentionCase, denseMask, matmulCase, type BenchCase } from './cases.js';
 import { DoesNotFitError, PlanRunner, stats, type Timing } from './plan-runner.js';
 import { variantsFor, scheduleName, type Variant } from './variants.js';
+
+/** A standalone case (no spec): fusion and the WebGPU scheduling stage, as planEntry does after the graph passes. */
+const lowerCase = (g: Graph, opts: LowerOptions = {}) => scheduleForTarget(lowerGraph(g, [], opts), WEBGPU_LIMITS);
 
 export interface BenchRecord {
   op: string; variant: string; shape: string; backend: string; device: string;
@@ -122,15 +127,15 @@ class Bencher {
 
   async model(): Promise<void> {
     const o = this.o;
-    const { program: p0 } = compileFile(o.file, { preset: o.preset });
-    const program = runPipeline(p0);
+    const { program } = compileFile(o.file, { preset: o.preset });
     const entry = o.entry ?? (program.entries.some((g) => g.entry === 'forward') ? 'forward' : program.entries[0]?.entry);
-    const graph = program.entries.find((g) => g.entry === entry);
-    if (!graph) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+    const found = program.entries.find((g) => g.entry === entry);
+    if (!found) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+    // The same pipeline as run and compile (graph passes, fusion, scheduling for WebGPU).
+    const { graph, plan } = planEntry(found, program.symbols, { limits: WEBGPU_LIMITS });
     const inputs = exampleInputs(program, graph, 1);
     const params = initParams(program.params, 1);
     o.progress.add(1);
-    const plan = lowerGraph(graph, program.symbols);
     const dims = bindDims(program, graph, inputs);
     this.res.model = { file: o.file, preset: program.preset, entry: entry!, dims };
     const ref = interpret(graph.outputs.map((x) => x.node), { inputs, params, dims });
@@ -249,7 +254,7 @@ class Bencher {
 
   /** Variants of the single kernel of a standalone case; returns the default and best correct timings. */
   async standalone(c: BenchCase, op: string, pick?: (all: Variant[]) => Variant[]): Promise<{ dflt?: Timing; best?: { v: Variant; t: Timing } }> {
-    const plan = lowerGraph(c.graph, []);
+    const plan = lowerCase(c.graph);
     const i = plan.kernels.findIndex((k) => k.kind === 'matmul' || k.kind === 'attention');
     const all = variantsFor(plan.kernels[i]!, this.ctx.limits, c.dims, pick ? 1000 : this.o.quick ? 3 : this.o.tune ? 24 : 10).variants;
     const variants = pick ? pick(all) : all;
@@ -302,11 +307,11 @@ class Bencher {
     const ours = this.res.records.slice(before);
     const bestOf = (sparse: boolean) => ours.filter((r) => r.correct && r.variant.startsWith(sparse ? 'sparse' : 'dense')).sort((a, c) => a.median_ms - c.median_ms)[0];
     const sp = bestOf(true), dn = bestOf(false);
-    const unfusedPlan = lowerGraph(masked.graph, [], { attention: 'unfused' });
+    const unfusedPlan = lowerCase(masked.graph, { attention: 'unfused' });
     const unfused = await this.wholePlan(masked, unfusedPlan, 'attention', 'unfused');
     const nomaskCase = attentionCase({ S, H, patches, masked: false });
-    const nm = await this.wholePlan(nomaskCase, lowerGraph(nomaskCase.graph, []), 'attention', 'fused_nomask');
-    const sparsePlan = lowerGraph(masked.graph, []);
+    const nm = await this.wholePlan(nomaskCase, lowerCase(nomaskCase.graph), 'attention', 'fused_nomask');
+    const sparsePlan = lowerCase(masked.graph);
     const counts = await tileCounts(this.ctx, masked, sparsePlan);
     if (!sp || !dn || !nm) { this.res.notes.push(`attention S=${S}: a variant failed its check; row incomplete`); return; }
     const peak = (p: KernelPlan) => planMemory(p, {}).plannedBytes;
@@ -335,7 +340,7 @@ class Bencher {
     cases.push({ c: att, peers: ['tfjs-webgpu'], peerCase: { op: 'attention', b: 1, h: 8, s: S, d: 64, q: att.inputs.get('q')!.data as Float32Array, k: att.inputs.get('k')!.data as Float32Array, v: att.inputs.get('v')!.data as Float32Array, mask: denseMask(S, att.meta['img'] as Int32Array) } });
     this.o.progress.add(cases.reduce((s, x) => s + 1 + x.peers.length, 0));
     for (const { c, peers, peerCase } of cases) {
-      const plan = lowerGraph(c.graph, []);
+      const plan = lowerCase(c.graph);
       const runner = new PlanRunner(this.ctx, c.graph, plan, c.dims, c.inputs, new Map());
       let gpu: Timing, wall: Timing, chk: ReturnType<BenchCase['check']>;
       try {

@@ -3,10 +3,11 @@ import { writeFolderSafely } from '../runtime/fs-out.js';
 import { join } from 'node:path';
 import { byteSize } from '../core/dtype.js';
 import { UsageError, compileFile } from '../driver.js';
-import { renderWgsl } from '../codegen-wgsl/wgsl.js';
+import { WEBGPU_LIMITS, renderWgslPlan } from '../codegen-wgsl/wgsl.js';
+import { CUDA_LIMITS } from '../codegen-cuda/cuda.js';
+import { planEntry } from '../ir/pipeline.js';
 import { graphNodes, type Graph, type Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
-import { lowerGraph } from '../ir/lower.js';
 import { formatOrigin } from '../ir/provenance.js';
 import { programToF16 } from '../ir/precision.js';
 import { planMemory } from '../runtime/memory-plan.js';
@@ -79,25 +80,26 @@ export function wgslFingerprint(code: string): string {
 async function emit(a: Args, file: string, program: Program, target: string, outDir: string | undefined): Promise<Manifest> {
   const entries: Manifest['entries'][number][] = [];
   for (const g of program.entries) {
-    const plan = lowerGraph(g, program.symbols);
+    const { plan } = planEntry(g, program.symbols, { limits: target === 'cuda' ? CUDA_LIMITS : WEBGPU_LIMITS });
     // One folder per entry, whatever the number of entries, so paths do not depend on the spec's other entries.
     const dir = outDir ? join(outDir, g.entry) : undefined;
     if (dir) mkdirSync(dir, { recursive: true });
     let files: string[] = [], bindings: number[][] = [], dispatch: string[] = [];
     let cudaStats: { kernel: string; registers: number; spillStores: number; spillLoads: number }[] | undefined;
     if (target === 'wgsl') {
-      const rendered = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
-      const byPrint = new Map<string, { file: string; code: string; users: string[] }>();
-      for (const r of rendered) {
-        const f = wgslFingerprint(r.code);
-        const hit = byPrint.get(f) ?? { file: `${r.name}.wgsl`, code: r.code, users: [] };
-        hit.users.push(r.name);
-        byPrint.set(f, hit);
-        files.push(hit.file);
-      }
+      // Structurally identical kernels share one shader (src/ir/kernel-dedup.ts), named after the first of them.
+      const { kernels: rendered, shaders } = renderWgslPlan(plan);
+      const byShader = shaders.map(() => ({ file: '', code: '', users: [] as string[] }));
+      rendered.forEach((r) => {
+        const d = byShader[r.shader]!;
+        if (!d.users.length) { d.file = `${r.name}.wgsl`; d.code = r.code; }
+        d.users.push(r.name);
+        files.push(d.file);
+      });
+      const byPrint = byShader;
       bindings = rendered.map((r) => [...r.bindings]);
       dispatch = rendered.map((r) => r.dispatchText);
-      if (dir) for (const d of byPrint.values()) {
+      if (dir) for (const d of byPrint) {
         const head = d.users.length > 1 ? `// shared by ${d.users.length} kernels with the same code (bindings are positional): ${d.users.join(', ')}\n` : '';
         writeFileSync(join(dir, d.file), head + d.code);
       }

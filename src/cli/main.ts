@@ -47,9 +47,9 @@ export const COMMANDS: Record<string, Command> = {
     run: lazy(() => import('./cmd-inspect.js')),
   },
   ir: {
-    summary: 'print the graph IR after the pass pipeline',
+    summary: 'print the IR after any stage of the pipeline (graph, kernels, kernel IR, memory, source)',
     operands: 'FILE.tfx',
-    flags: { ...preset, entry: { ...entry.entry!, help: 'print only this entry; default: every entry' }, 'dump-after': { type: 'string', value: 'PASS', help: 'print the IR after this pass instead of after the last one (elaborate, specializeShapes, foldConstants, simplify, cse, dce)', example: '--dump-after elaborate' } },
+    flags: { ...preset, entry: { ...entry.entry!, help: 'print only this entry; default: every entry' }, 'dump-after': { type: 'string', value: 'STAGE', help: 'print the IR after this stage instead of after the graph passes (parse, elaborate, specializeShapes, foldConstants, simplify, cse, dce, fuse, schedule, memory, render)', example: '--dump-after schedule' }, target: { type: 'string', value: 'wgsl|cuda', help: 'the target scheduled and rendered for the schedule, memory and render stages (default wgsl)', example: '--target cuda' } },
     examples: [`tfx ir ${SPEC} --entry forward`, `tfx ir ${SPEC} --dump-after elaborate`],
     run: lazy(() => import('./cmd-ir.js')),
   },

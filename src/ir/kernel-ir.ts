@@ -12,7 +12,7 @@
  * - `store` converts an f32 register value to the buffer's element type (f16/bf16 round to nearest even).
  */
 import type { DType } from '../core/dtype.js';
-import { evalSize, kbin, kcast, kconst, kun, kwhere, sizeText, walkK, type KExpr } from './kernel.js';
+import { evalSize, kbin, kcast, kconst, kun, kwhere, sizeText, walkK, type KExpr, type KernelPlan } from './kernel.js';
 
 export type KStmt =
   | { readonly s: 'let'; readonly name: string; readonly value: KExpr }
@@ -186,6 +186,8 @@ export function gridText(b: KBody, symbols: readonly string[]): string {
 
 // ---- printer (tfx ir --dump-after schedule) ----------------------------------------------------------------
 
+const SYM: Partial<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%', lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=', and: '&&', or: '||' };
+
 export function exprText(e: KExpr): string {
   switch (e.k) {
     case 'var': return e.name;
@@ -195,7 +197,7 @@ export function exprText(e: KExpr): string {
     case 'load': return `buf${e.buf}[${exprText(e.at)}]`;
     case 'aload': return `${e.arr}[${exprText(e.at)}]`;
     case 'un': return `${e.op}(${exprText(e.a)})`;
-    case 'bin': return `(${exprText(e.a)} ${e.op} ${exprText(e.b)})`;
+    case 'bin': return SYM[e.op] ? `(${exprText(e.a)} ${SYM[e.op]} ${exprText(e.b)})` : `${e.op}(${exprText(e.a)}, ${exprText(e.b)})`;
     case 'where': return `select(${exprText(e.c)}, ${exprText(e.a)}, ${exprText(e.b)})`;
     case 'cast': return `${e.dtype}(${exprText(e.a)})`;
     case 'fma': return `fma(${exprText(e.a)}, ${exprText(e.b)}, ${exprText(e.c)})`;
@@ -222,5 +224,32 @@ export function printBody(b: KBody): string {
     }
   });
   walk(b.body, '  ');
+  return lines.join('\n');
+}
+
+/** A plan after fusion: buffers, then each kernel with what it computes (tfx ir --dump-after fuse). */
+export function printPlan(plan: KernelPlan): string {
+  const lines = [`plan ${plan.entry}: ${plan.kernels.length} kernels, ${plan.buffers.length} buffers`];
+  plan.buffers.forEach((b, i) => lines.push(`  buf${i}: ${b.kind} ${b.dtype}[${b.tileGrid ? 'tile classes' : b.numel.key}]  ${b.name}`));
+  for (const k of plan.kernels) {
+    lines.push(`${k.name} ${k.kind} (${k.opKind}: ${k.label}) reads ${k.reads.map((r) => `buf${r}`).join(' ') || '-'} -> buf${k.out}  schedule ${JSON.stringify(k.schedule)}`);
+    const show = (what: string, e: KExpr | null) => { if (e) lines.push(`  ${what} = ${exprText(e)}`); };
+    switch (k.kind) {
+      case 'map': lines.push(`  over [${k.shape.map((d) => d.key).join(', ')}]`); show('value', k.value); break;
+      case 'row':
+        lines.push(`  rows [${k.rows.map((d) => d.key).join(', ')}], r < ${k.len.key}`);
+        k.reds.forEach((r, j) => show(`red${j} = ${r.op} over r of`, r.value));
+        show(k.store.perElement ? 'per element: store at' : 'per row: store at', k.store.at); show('  value', k.store.value);
+        break;
+      case 'matmul':
+        lines.push(`  batch [${k.batch.map((d) => d.key).join(', ')}], M ${k.M.key}, N ${k.N.key}, K ${k.K.key}`);
+        show('a(m, k)', k.a); show('b(k, n)', k.b); show('epilogue(acc)', k.epilogue); show('at', k.at);
+        break;
+      case 'attention':
+        lines.push(`  q buf${k.q}, k buf${k.kbuf}, v buf${k.v}; B ${k.B.key}, H ${k.Hq.key}/${k.Hkv.key}, Sq ${k.Sq.key}, Sk ${k.Sk.key}, D ${k.D}/${k.Dv}, scale ${k.scale}${k.tiles !== null ? `, tile classes buf${k.tiles}` : ''}`);
+        show('mask(b0, q, kv)', k.mask);
+        break;
+    }
+  }
   return lines.join('\n');
 }

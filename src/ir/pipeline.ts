@@ -1,6 +1,7 @@
 /**
- * The graph pass pipeline: one table of named stages, run in order on every entry, the IR verified after each.
- * `tfx ir --dump-after NAME` prints the IR after any stage.
+ * The pipeline: one table of named graph passes, run in order on every entry, the IR verified after each; then
+ * fusion and scheduling (planEntry). STAGES lists every stage from spec to source; `tfx ir --dump-after NAME`
+ * prints the IR after any of them.
  */
 import type { Graph, Program } from './graph.js';
 import { cse } from './passes/cse.js';
@@ -10,6 +11,9 @@ import { PassError, type PassContext } from './passes/rebuild.js';
 import { simplify } from './passes/simplify.js';
 import { specializeShapes } from './passes/specialize-shapes.js';
 import { verifyGraph } from './verify.js';
+import type { KernelPlan } from './kernel.js';
+import { lowerGraph, type LowerOptions } from './lower.js';
+import { scheduleForTarget, type TargetLimits } from './schedule.js';
 
 export { PassError, type PassContext } from './passes/rebuild.js';
 
@@ -62,4 +66,49 @@ export function runGraphPipeline(g: Graph, opts: PipelineOptions = {}): Graph {
 /** The program with every entry graph run through the pipeline; config and params are unchanged. */
 export function runPipeline(program: Program, opts: PipelineOptions = {}): Program {
   return { ...program, entries: program.entries.map((g) => runGraphPipeline(g, opts)) };
+}
+
+// ---- the whole pipeline, spec to source -------------------------------------------------------------------
+
+/**
+ * Every named stage from spec to source, in order. Parsing and elaboration run in compileFile, the graph passes
+ * above, fusion and scheduling in planEntry (every command and backend goes through it), the memory plan and
+ * rendering where a target is known. `tfx ir --dump-after NAME` prints the IR after any of them.
+ */
+export const STAGES: readonly { readonly name: string; readonly summary: string }[] = [
+  { name: 'parse', summary: 'the syntax tree as parsed (JSON)' },
+  ...PIPELINE.map((s) => ({ name: s.name, summary: s.summary })),
+  { name: 'fuse', summary: 'kernels after fusion: what each computes (fused expressions), which buffers it reads and writes' },
+  { name: 'schedule', summary: 'the kernel IR of each distinct kernel under its schedule for the target: loops, indices, loads, barriers' },
+  { name: 'memory', summary: 'logical buffers assigned to memory slots (at example sizes)' },
+  { name: 'render', summary: 'the generated source: WGSL shaders or the CUDA module' },
+];
+export const allStageNames = (): string[] => STAGES.map((s) => s.name);
+
+export interface PlanOptions {
+  readonly limits: TargetLimits;
+  readonly lower?: LowerOptions | undefined;
+  readonly dims?: Readonly<Record<string, number>> | undefined;
+  /** Replaces schedules after the target's defaults (the tune cache). */
+  readonly tune?: ((plan: KernelPlan) => KernelPlan) | undefined;
+  /** Called with the graph after each graph pass and the plan after fusion and scheduling. */
+  readonly onStage?: ((stage: string, ir: Graph | KernelPlan) => void) | undefined;
+}
+
+/** Graph passes, fusion, scheduling for a target: the one path from an elaborated entry to a kernel plan. */
+export function planEntry(g: Graph, symbols: readonly string[], opts: PlanOptions): { graph: Graph; plan: KernelPlan } {
+  let graph = g;
+  const ctx: PassContext = { dims: opts.dims };
+  for (const stage of PIPELINE) {
+    graph = stage.run(graph, ctx);
+    const errs = verifyGraph(graph);
+    if (errs.length) throw new Error(`pass '${stage.name}' broke an IR invariant in entry '${g.entry}': ${errs[0]}`);
+    opts.onStage?.(stage.name, graph);
+  }
+  const fused = lowerGraph(graph, symbols, opts.lower ?? {});
+  opts.onStage?.('fuse', fused);
+  let plan = scheduleForTarget(fused, opts.limits);
+  if (opts.tune) plan = opts.tune(plan);
+  opts.onStage?.('schedule', plan);
+  return { graph, plan };
 }

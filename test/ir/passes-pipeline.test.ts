@@ -5,7 +5,7 @@ import { compileFile } from '../../src/driver.js';
 import { Builder } from '../../src/ir/builder.js';
 import { graphNodes, type Graph } from '../../src/ir/graph.js';
 import { interpret } from '../../src/ir/interpreter.js';
-import { PassError, PIPELINE, runGraphPipeline, runPipeline } from '../../src/ir/pipeline.js';
+import { allStageNames, PassError, PIPELINE, runGraphPipeline, runPipeline } from '../../src/ir/pipeline.js';
 import { printGraph } from '../../src/ir/print.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { B, graph, raw, sh } from './cases/graph-helpers.js';
@@ -100,9 +100,28 @@ describe('tfx ir', () => {
     expect(early.out).toContain('\n\nentry loss {');
   });
 
-  it('rejects an unknown pass with the list of passes', async () => {
-    const r = await run(['ir', SPEC, '--dump-after', 'fuse']);
+  it('rejects an unknown stage with the list of stages', async () => {
+    const r = await run(['ir', SPEC, '--dump-after', 'nosuchstage']);
     expect(r.rc).toBe(2);
-    expect(r.err).toContain("tfx ir: unknown pass 'fuse' for --dump-after; the passes are elaborate, specializeShapes, foldConstants, simplify, cse, dce");
+    expect(r.err).toContain("tfx ir: unknown stage 'nosuchstage' for --dump-after; the stages are parse, elaborate, specializeShapes, foldConstants, simplify, cse, dce, fuse, schedule, memory, render");
+  });
+
+  // What each stage's dump must show: its own IR, not the last one's.
+  const marks: Record<string, RegExp> = {
+    parse: /"decls": \[/, elaborate: /entry forward \{/, specializeShapes: /entry forward \{/, foldConstants: /entry forward \{/,
+    simplify: /entry forward \{/, cse: /entry forward \{/, dce: /entry forward \{/,
+    fuse: /plan forward: \d+ kernels[\s\S]*k\d+_matmul matmul[\s\S]*epilogue\(acc\) = /,
+    schedule: /kernel k\d+_attention [\s\S]*for t in 0\.\.nkt:[\s\S]*barrier/,
+    memory: /slot0 \d+ bytes: buf\d+/, render: /@compute @workgroup_size\(/,
+  };
+  it('reaches every stage of the pipeline by --dump-after', async () => {
+    expect(Object.keys(marks)).toEqual(allStageNames());
+    for (const stage of allStageNames()) {
+      const r = await run(['ir', SPEC, '--entry', 'forward', '--dump-after', stage]);
+      expect(r.rc, `${stage}: ${r.err}`).toBe(0);
+      expect(r.out, stage).toMatch(marks[stage]!);
+    }
+    const cu = await run(['ir', SPEC, '--entry', 'forward', '--dump-after', 'render', '--target', 'cuda']);
+    expect(cu.out).toContain('extern "C" __global__');
   });
 });

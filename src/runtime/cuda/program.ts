@@ -8,11 +8,10 @@ import { hostTensor, type HostTensor } from '../../core/tensor.js';
 import type { RenderedCudaKernel } from '../../codegen-cuda/cuda.js';
 import { renderCudaModule } from '../../codegen-cuda/module.js';
 import { CUDA_LIMITS } from '../../codegen-cuda/cuda.js';
-import { runGraphPipeline } from '../../ir/pipeline.js';
-import { scheduleForTarget } from '../../ir/schedule.js';
+import { planEntry } from '../../ir/pipeline.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
-import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
+import type { LowerOptions } from '../../ir/lower.js';
 import { bindDims } from '../bind.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
 import { computeTileMaps } from '../tiles.js';
@@ -32,8 +31,7 @@ export interface CompiledCudaEntry {
 export function compileCudaEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledCudaEntry {
   const found = program.entries.find((g) => g.entry === entry);
   if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-  const graph = runGraphPipeline(found);
-  const plan = scheduleForTarget(lowerGraph(graph, program.symbols, opts), CUDA_LIMITS);
+  const { graph, plan } = planEntry(found, program.symbols, { limits: CUDA_LIMITS, lower: opts });
   const mod = renderCudaModule(plan, program);
   return { graph, plan, kernels: mod.kernels, source: mod.source };
 }

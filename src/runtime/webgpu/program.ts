@@ -7,9 +7,8 @@ import { hostTensor, type HostTensor } from '../../core/tensor.js';
 import { WEBGPU_LIMITS, renderWgslPlan, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
-import { lowerGraph, type LowerOptions } from '../../ir/lower.js';
-import { runGraphPipeline } from '../../ir/pipeline.js';
-import { scheduleForTarget } from '../../ir/schedule.js';
+import type { LowerOptions } from '../../ir/lower.js';
+import { planEntry } from '../../ir/pipeline.js';
 import { bindDims } from '../bind.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from '../weights.js';
 import { planMemory, type MemoryPlan } from '../memory-plan.js';
@@ -23,12 +22,12 @@ export interface CompiledEntry {
   readonly kernels: readonly RenderedKernel[];
 }
 
-/** Run the graph passes, lower with fusion and render every kernel. */
+/** The pipeline (graph passes, fusion, scheduling for WebGPU), then every kernel rendered. */
 export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledEntry {
   const found = program.entries.find((g) => g.entry === entry);
   if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-  const graph = runGraphPipeline(found);
-  return withPlan(graph, scheduleForTarget(lowerGraph(graph, program.symbols, opts), WEBGPU_LIMITS));
+  const { graph, plan } = planEntry(found, program.symbols, { limits: WEBGPU_LIMITS, lower: opts });
+  return withPlan(graph, plan);
 }
 
 /** Render a plan lowered from `graph` (e.g. one whose schedules the tuner replaced). */
