@@ -37,15 +37,25 @@ export function encodePng(x: Float32Array, s: LatentShape, scale = 1, map: (v: n
   return PNG.sync.write(png);
 }
 
-/** A PNG of exactly hw x hw pixels as a [c, hw, hw] image in [-1, 1] (c = 3: RGB, c = 1: the mean of RGB). */
+/**
+ * A square PNG of hw x hw pixels, or an integer multiple (a preview; each block is averaged), as a [c, hw, hw]
+ * image in [-1, 1] (c = 3: RGB, c = 1: the mean of RGB).
+ */
 export function decodePng(bytes: Buffer, s: LatentShape, what: string): Float32Array {
   let png: PNG;
   try { png = PNG.sync.read(bytes); } catch (e) { throw new TfxError('TFX4001', `${what} is not a readable PNG (${(e as Error).message})`); }
-  if (png.width !== s.hw || png.height !== s.hw) throw new TfxError('TFX5001', `${what} is ${png.width} x ${png.height} pixels; this preset's images are ${s.hw} x ${s.hw}`);
+  const k = png.width / s.hw;
+  if (png.width !== png.height || !Number.isInteger(k) || k < 1)
+    throw new TfxError('TFX5001', `${what} is ${png.width} x ${png.height} pixels; this preset's images are ${s.hw} x ${s.hw} (or a whole multiple)`);
   const out = new Float32Array(s.c * s.hw * s.hw);
-  for (let i = 0; i < s.hw * s.hw; i++) {
-    const px = [0, 1, 2].map((k) => (png.data[i * 4 + k]! / 255) * 2 - 1);
-    if (s.c === 3) for (let k = 0; k < 3; k++) out[k * s.hw * s.hw + i] = px[k]!;
+  for (let y = 0; y < s.hw; y++) for (let x = 0; x < s.hw; x++) {
+    const px = [0, 0, 0];
+    for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) {
+      const o = ((y * k + dy) * png.width + x * k + dx) * 4;
+      for (let ch = 0; ch < 3; ch++) px[ch]! += ((png.data[o + ch]! / 255) * 2 - 1) / (k * k);
+    }
+    const i = y * s.hw + x;
+    if (s.c === 3) for (let ch = 0; ch < 3; ch++) out[ch * s.hw * s.hw + i] = px[ch]!;
     else out[i] = (px[0]! + px[1]! + px[2]!) / 3;
   }
   return out;
@@ -68,12 +78,16 @@ export function readPromptImage(path: string, s: LatentShape, pixel: boolean): F
   return decodePng(bytes, s, path);
 }
 
-/** Writes a generated image; returns the paths written. Latents: safetensors plus a per-channel min-max PNG preview. */
+/**
+ * Writes a generated image; returns the paths written. Pixel space: the image as PNG at its own size plus an
+ * enlarged preview; latents: safetensors plus a per-channel min-max PNG preview.
+ */
 export function writeImage(base: string, x: Float32Array, s: LatentShape, pixel: boolean): string[] {
   const scale = Math.max(1, Math.ceil(128 / s.hw));
   if (pixel) {
-    writeOutputFile(`${base}.png`, encodePng(x, s, scale));
-    return [`${base}.png`];
+    writeOutputFile(`${base}.png`, encodePng(x, s));
+    writeOutputFile(`${base}.preview.png`, encodePng(x, s, scale));
+    return [`${base}.png`, `${base}.preview.png`];
   }
   saveSafetensors(`${base}.safetensors`, new Map([['latent', hostTensor('f32', [s.c, s.hw, s.hw], x)]]), { kind: 'latent' });
   const lo: number[] = [], hi: number[] = [];

@@ -46,13 +46,17 @@ describe('tfx generate (cpu)', () => {
     const r = tfx('generate', spec, '--image', join(dir, 'red.png'), '--prompt', 'a', '--force-image', '--steps', '1', '--max-tokens', '2', '--guidance', '1', '-o', join(dir, 'px'));
     expect(r.code, r.err).toBe(0);
     const out = PNG.sync.read(readFileSync(join(dir, 'px/image-0.png')));
-    expect([out.width, out.height]).toEqual([128, 128]);
+    expect([out.width, out.height]).toEqual([8, 8]);
+    expect(PNG.sync.read(readFileSync(join(dir, 'px/image-0.preview.png'))).width).toBe(128);
+    // The generated image captions back (round trip through the PNG it wrote).
+    const back = tfx('generate', spec, '--image', join(dir, 'px/image-0.preview.png'), '--max-tokens', '1', '--guidance', '1');
+    expect(back.code, back.err).toBe(0);
     // Wrong size: a coded error, no stack trace.
-    const small = new PNG({ width: 4, height: 4 });
+    const small = new PNG({ width: 12, height: 12 });
     writeFileSync(join(dir, 'small.png'), PNG.sync.write(small));
     const bad = tfx('generate', spec, '--image', join(dir, 'small.png'), '--prompt', 'a');
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/error TFX5001: .*4 x 4 pixels; this preset's images are 8 x 8/);
+    expect(bad.err).toMatch(/error TFX5001: .*12 x 12 pixels; this preset's images are 8 x 8/);
     expect(bad.err).not.toMatch(/\n\s+at /);
   });
 
