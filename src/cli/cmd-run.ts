@@ -7,7 +7,7 @@ import { decomposeBackward } from '../ir/autodiff/decompose.js';
 import { kernelGaps, requireKernels } from '../ir/autodiff/grad.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims, checkRequirements } from '../runtime/bind.js';
-import { loadCheckpointMap, mapCheckpoint, openCheckpoint } from '../runtime/checkpoint.js';
+import { loadCheckpointMap, mapCheckpoint, openCheckpoint, type CheckpointReader } from '../runtime/checkpoint.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
 import { WeightsError, checkParams, initParams } from '../runtime/weights.js';
 import { oneFile, str, type Args } from './main.js';
@@ -45,19 +45,43 @@ export function checkInputs(g: Graph, inputs: ReadonlyMap<string, HostTensor>, f
  * dtypes against the spec from the headers alone, then reads the tensors one by one.
  */
 export function loadWeights(program: Program, path: string, mapPath?: string): Map<string, HostTensor> {
+  const r = openWeights(program, path, mapPath);
+  try {
+    const out = new Map<string, HostTensor>();
+    for (const name of r.tensors.keys()) out.set(name, r.read(name));
+    return out;
+  } finally {
+    r.close();
+  }
+}
+
+/**
+ * The checkpoint opened and checked against the spec from its headers, with `--map` applied and a progress
+ * display as tensors are read; the caller reads (or streams it into a session) and closes it.
+ */
+export function openWeights(program: Program, path: string, mapPath?: string): CheckpointReader {
   let r = openCheckpoint(path);
   try {
     if (mapPath !== undefined) r = mapCheckpoint(r, loadCheckpointMap(mapPath));
     const problems = checkParams(program.params, r.tensors);
     if (problems.length) throw new WeightsError(`${path} does not match preset '${program.preset}':\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''}`, 'TFX4002');
     const bar = progress(`loading ${r.tensors.size} tensors (${fmtSize(r.dataBytes)}) from ${path}`, r.dataBytes);
-    let done = 0;
-    const out = new Map<string, HostTensor>();
-    for (const [name, info] of r.tensors) { out.set(name, r.read(name)); done += info.bytes; bar.update(done, name); }
-    bar.finish(`loaded ${r.tensors.size} tensors from ${r.files.length} file(s)`);
-    return out;
-  } finally {
+    let done = 0, count = 0;
+    const inner = r;
+    return {
+      ...inner, tensors: inner.tensors, files: inner.files, dataBytes: inner.dataBytes,
+      read(name) {
+        const t = inner.read(name);
+        done += inner.tensors.get(name)?.bytes ?? 0;
+        bar.update(done, name);
+        if (++count === inner.tensors.size) bar.finish(`loaded ${count} tensors from ${inner.files.length} file(s)`);
+        return t;
+      },
+      close: () => inner.close(),
+    };
+  } catch (e) {
     r.close();
+    throw e;
   }
 }
 
@@ -80,7 +104,8 @@ export default async function run(a: Args): Promise<number> {
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();
   // Without files, the spec supplies both: weights from its init rules, inputs from its input generator (seed 0).
-  const weights = wPath !== undefined ? loadWeights(program, wPath, str(a, 'map')) : initParams(program.params, 0);
+  // A checkpoint streams into the session one tensor at a time (the host never holds every weight).
+  const weights = wPath !== undefined ? openWeights(program, wPath, str(a, 'map')) : initParams(program.params, 0);
   if (wPath === undefined) log(`weights: initialized from the spec's init rules, seed 0 (--weights loads a file)`);
   else { const w = nonFiniteWarning(wPath, scanNonFinite(weights)); if (w) warn('TFX4004', w); }
   let inputs: Map<string, HostTensor>;
@@ -94,13 +119,14 @@ export default async function run(a: Args): Promise<number> {
   }
   const dims = bindDims(g.inputs.map((i) => ({ name: i.arg.name, dtype: i.dtype, shape: i.shape })), inputs, program.symbols);
   checkRequirements(compiled.entries[0]!.requires, dims, file);
-  log(`loaded ${weights.size} weights and ${inputs.size} inputs (${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(', ')}) in ${ms(t0)}`);
+  log(`${wPath !== undefined ? `opened ${weights instanceof Map ? weights.size : (weights as CheckpointReader).tensors.size} weights` : `initialized ${program.params.length} weights`} and loaded ${inputs.size} inputs (${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(', ')}) in ${ms(t0)}`);
 
   // One session: weights uploaded once; every output read back (states included, so -o saves them too).
   if (backend !== 'cpu') requireKernels(g, backend === 'cuda' ? 'CUDA' : 'WebGPU');
   const { openSession } = await import('../runtime/session.js');
   t0 = performance.now();
   const session = await openSession(program, { backend: backend as Backend, weights, tuneCache: !a.values['no-tune-cache'] });
+  if (!(weights instanceof Map)) weights.close();
   log(`opened a ${backend} session (weights resident) in ${ms(t0)}`);
   let outputs: Map<string, HostTensor>;
   try {
