@@ -59,7 +59,7 @@ export function loadWeights(program: Program, path: string, mapPath?: string): M
  * The checkpoint opened and checked against the spec from its headers, with `--map` applied and a progress
  * display as tensors are read; the caller reads (or streams it into a session) and closes it.
  */
-export function openWeights(program: Program, path: string, mapPath?: string): CheckpointReader {
+export function openWeights(program: Program, path: string, mapPath?: string, onTensor?: (name: string, t: HostTensor) => void): CheckpointReader {
   let r = openCheckpoint(path);
   try {
     if (mapPath !== undefined) r = mapCheckpoint(r, loadCheckpointMap(mapPath));
@@ -72,6 +72,7 @@ export function openWeights(program: Program, path: string, mapPath?: string): C
       ...inner, tensors: inner.tensors, files: inner.files, dataBytes: inner.dataBytes,
       read(name) {
         const t = inner.read(name);
+        onTensor?.(name, t);
         done += inner.tensors.get(name)?.bytes ?? 0;
         bar.update(done, name);
         if (++count === inner.tensors.size) bar.finish(`loaded ${count} tensors from ${inner.files.length} file(s)`);
@@ -105,9 +106,10 @@ export default async function run(a: Args): Promise<number> {
   t0 = performance.now();
   // Without files, the spec supplies both: weights from its init rules, inputs from its input generator (seed 0).
   // A checkpoint streams into the session one tensor at a time (the host never holds every weight).
-  const weights = wPath !== undefined ? openWeights(program, wPath, str(a, 'map')) : initParams(program.params, 0);
+  // Each tensor is scanned for NaN/inf/huge values as it streams by (warning TFX4004 once the session is open).
+  const found: ReturnType<typeof scanNonFinite> = [];
+  const weights = wPath !== undefined ? openWeights(program, wPath, str(a, 'map'), (name, t) => found.push(...scanNonFinite(new Map([[name, t]])))) : initParams(program.params, 0);
   if (wPath === undefined) log(`weights: initialized from the spec's init rules, seed 0 (--weights loads a file)`);
-  else { const w = nonFiniteWarning(wPath, scanNonFinite(weights)); if (w) warn('TFX4004', w); }
   let inputs: Map<string, HostTensor>;
   if (iPath !== undefined) {
     inputs = loadSafetensors(iPath);
@@ -127,6 +129,7 @@ export default async function run(a: Args): Promise<number> {
   t0 = performance.now();
   const session = await openSession(program, { backend: backend as Backend, weights, tuneCache: !a.values['no-tune-cache'] });
   if (!(weights instanceof Map)) weights.close();
+  if (wPath !== undefined) { const w = nonFiniteWarning(wPath, found); if (w) warn('TFX4004', w); }
   log(`opened a ${backend} session (weights resident) in ${ms(t0)}`);
   let outputs: Map<string, HostTensor>;
   try {
