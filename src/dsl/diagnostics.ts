@@ -24,7 +24,7 @@ export const CODES = {
   TFX3005: 'invalid mask',
   TFX3006: 'missing result',
   TFX3007: 'out of bounds',
-  TFX3008: 'size exceeds the index type',
+  TFX3008: 'size exceeds a kernel limit',
   TFX3009: 'program too large',
 } as const;
 export type Code = keyof typeof CODES;

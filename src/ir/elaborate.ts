@@ -13,7 +13,9 @@ import { Builder, ShapeError } from './builder.js';
 import type { BinaryOp, DimRequirement, Graph, IExpr, InitRule, Node, ParamInfo, Program, UnaryOp } from './graph.js';
 
 /** Most distinct graph nodes one program may grow to (repeat and block calls expand); docs/errors.md. */
-export const MAX_GRAPH_NODES = 200_000;
+export const MAX_GRAPH_NODES = 50_000; // the 7b preset of transfusion.tfx has ~5.6k
+/** Largest attention head dimension (found by the whole-path fuzzer: Dawn rejected array<f32, 2^31 - 1>). */
+export const MAX_HEAD_DIM = 4096;
 /** Most elements of one tensor: kernels index with 32-bit signed integers. */
 export const MAX_INDEX = 2 ** 31 - 1;
 
@@ -864,6 +866,9 @@ class Elaborator {
     const A = e.args;
     if (A.length < 3 || A.length > 5) err('TFX2003', `attention takes (q, k, v), (q, k, v, mask) or (q, k, v, mask, scale), found ${A.length} arguments`, e.span);
     const [q, k, v] = [0, 1, 2].map((i) => this.tensorOf(this.value(A[i]!, scope, null), A[i]!.span)) as [Extract<Value, { k: 'tensor' }>, Extract<Value, { k: 'tensor' }>, Extract<Value, { k: 'tensor' }>];
+    // The fused kernels hold a head's row per thread (WGSL: array<f32, D>, fewer than 65536 entries).
+    const headDim = q.n.shape.length ? dimAsConst(q.n.shape[q.n.shape.length - 1]!) : undefined;
+    if (headDim !== undefined && headDim > MAX_HEAD_DIM) err('TFX3008', `attention head dimension ${headDim} is over ${MAX_HEAD_DIM}, the most the attention kernels hold per thread`, A[0]!.span);
     let mask: IExpr | null = null;
     let maskName = 'none';
     const ctx: IxCtx = { srcs: [] };
