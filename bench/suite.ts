@@ -28,6 +28,15 @@ import { variantsFor, scheduleName, type Variant } from './variants.js';
 /** A standalone case (no spec): fusion and the WebGPU scheduling stage, as planEntry does after the graph passes. */
 const lowerCase = (g: Graph, opts: LowerOptions = {}) => scheduleForTarget(lowerGraph(g, [], opts), WEBGPU_LIMITS);
 
+/** The plan `tfx bench` measures for a spec entry: the same pipeline as run and compile (graph passes, fusion, WebGPU scheduling). */
+export function benchPlan(file: string, preset: string | undefined, entryName: string | undefined) {
+  const { program } = compileFile(file, { preset });
+  const entry = entryName ?? (program.entries.some((g) => g.entry === 'forward') ? 'forward' : program.entries[0]?.entry);
+  const found = program.entries.find((g) => g.entry === entry);
+  if (!found) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
+  return { program, entry, ...planEntry(found, program.symbols, { limits: WEBGPU_LIMITS }) };
+}
+
 export interface BenchRecord {
   op: string; variant: string; shape: string; backend: string; device: string;
   median_ms: number; min_ms: number; max_ms: number; gflops: number | null; gbps?: number;
@@ -127,12 +136,7 @@ class Bencher {
 
   async model(): Promise<void> {
     const o = this.o;
-    const { program } = compileFile(o.file, { preset: o.preset });
-    const entry = o.entry ?? (program.entries.some((g) => g.entry === 'forward') ? 'forward' : program.entries[0]?.entry);
-    const found = program.entries.find((g) => g.entry === entry);
-    if (!found) throw new BenchError(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
-    // The same pipeline as run and compile (graph passes, fusion, scheduling for WebGPU).
-    const { graph, plan } = planEntry(found, program.symbols, { limits: WEBGPU_LIMITS });
+    const { program, entry, graph, plan } = benchPlan(o.file, o.preset, o.entry);
     const inputs = exampleInputs(program, graph, 1);
     const params = initParams(program.params, 1);
     o.progress.add(1);

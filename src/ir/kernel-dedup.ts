@@ -48,6 +48,8 @@ function canonicalIds(k: Kernel): number[] {
   return order;
 }
 
+const INSTANCE_FIELDS = ['name', 'label', 'src'];
+
 /** Group a plan's kernels into distinct ones and instances. */
 export function dedupKernels(plan: KernelPlan): KernelInstances {
   const distinct: DistinctKernel[] = [];
@@ -57,7 +59,9 @@ export function dedupKernels(plan: KernelPlan): KernelInstances {
     const canon = new Map(ids.map((b, i) => [b, i]));
     const ck = renumber(k, (b) => canon.get(b)!);
     const bufs = ids.map((b) => plan.buffers[b]!);
-    const { name: _n, label: _l, ...rest } = ck;
+    // Names, labels and spec origins describe an instance; everything else is what the code depends on.
+    const rest: Record<string, unknown> = { ...ck };
+    for (const f of INSTANCE_FIELDS) delete rest[f];
     const key = JSON.stringify([rest, bufs.map((b) => b.dtype)]);
     let of = byKey.get(key);
     if (of === undefined) {
