@@ -125,6 +125,11 @@ export default async function run(a: Args): Promise<number> {
 
   // One session: weights uploaded once; every output read back (states included, so -o saves them too).
   if (backend !== 'cpu') requireKernels(g, backend === 'cuda' ? 'CUDA' : 'WebGPU');
+  if (backend === 'webgpu') {
+    // Buffers past the device's binding limit are refused before shaders are compiled or weights uploaded.
+    const [{ getGpu }, { checkBufferLimits }] = await Promise.all([import('../runtime/webgpu/device.js'), import('../runtime/webgpu/limits-check.js')]);
+    checkBufferLimits(g, program.symbols, dims, (await getGpu()).limits);
+  }
   const { openSession } = await import('../runtime/session.js');
   t0 = performance.now();
   const session = await openSession(program, { backend: backend as Backend, weights, tuneCache: !a.values['no-tune-cache'] });

@@ -102,3 +102,33 @@ describe('example-inputs size', () => {
     expect(exampleInputs(program, g, 0, { dims: { B: 2, S: 64 } }).get('tokens')!.shape).toEqual([2, 64]);
   });
 });
+
+describe('tfx check over presets', () => {
+  it('checks every preset even after one fails, and names the presets of each error', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const check = (await import('../../src/cli/cmd-check.js')).default;
+    const dir = mkdtempSync(join(tmpdir(), 'tfx-presets-'));
+    const file = join(dir, 'p.tfx');
+    writeFileSync(file, 'model m\nconfig { n = 4, d = 8 }\npreset a { n = 3000000000 }\npreset b { d = 3000000000 }\nentry f(x: f32[8]) {\n  param w: f32[n, 1] = zeros\n  param v: f32[d, 1] = zeros\n  out y = x\n}\n');
+    try { await check({ positionals: [file], values: {} }); expect.unreachable(); } catch (e) {
+      const r = (e as SpecError).rendered;
+      expect(r).toMatch(/error TFX3008: parameter 'w'[^\n]*\n[^]*note: with preset 'a'/);
+      expect(r).toMatch(/error TFX3008: parameter 'v'[^\n]*\n[^]*note: with preset 'b'/);
+    }
+  });
+});
+
+describe('device buffer limits before compile', () => {
+  it('refuses B·S whose logits buffer exceeds the binding limit, naming the buffer (TFX7003)', async () => {
+    const { checkBufferLimits } = await import('../../src/runtime/webgpu/limits-check.js');
+    const src = 'model m\ndim B, S\nentry f(t: i32[B, S]) {\n  param e: f32[259, 8] = normal(0, 1)\n  out y = gather(e, t)\n}\n';
+    const g = compileSource(src, 'l.tfx').program.entries[0]!;
+    const limits = { maxStorageBufferBindingSize: 128 << 20, maxBufferSize: 256 << 20 };
+    expect(codeOf(() => checkBufferLimits(g, ['B', 'S'], { B: 2, S: 64 }, limits))).toBeUndefined();
+    // 64 * 4096 * 8 * 4 bytes = 8 MiB fits; 1024 * 8192 * 8 * 4 = 256 MiB does not.
+    expect(codeOf(() => checkBufferLimits(g, ['B', 'S'], { B: 64, S: 4096 }, limits))).toBeUndefined();
+    expect(codeOf(() => checkBufferLimits(g, ['B', 'S'], { B: 1024, S: 8192 }, limits))).toBe('TFX7003');
+  });
+});

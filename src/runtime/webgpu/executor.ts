@@ -3,6 +3,7 @@
 // its own pass so timestamps can bracket it.
 import { createPipelineChecked } from './check.js';
 import { type GpuContext, throwDeviceErrors } from './device.js';
+import { TfxError } from '../../errors.js';
 
 export interface Dispatch {
   readonly label: string;
@@ -70,7 +71,7 @@ export class GpuExecutor {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const max = this.ctx.limits.maxBufferSize;
     if (size > max) {
-      throw new Error(`buffer '${id}' needs ${size} bytes, more than this GPU's maxBufferSize (${max} bytes)`);
+      throw new TfxError('TFX7003', `buffer '${id}' needs ${size} bytes, more than this GPU's maxBufferSize (${max} bytes)`);
     }
     this.buffers.get(id)?.buffer.destroy();
     const u = usage === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE;
@@ -241,7 +242,7 @@ export class GpuExecutor {
       const { maxUniformBufferBindingSize, maxStorageBufferBindingSize } = this.ctx.limits;
       const max = s.usage === 'uniform' ? maxUniformBufferBindingSize : maxStorageBufferBindingSize;
       if (s.bytes > max) {
-        throw new Error(`dispatch '${d.label}': buffer '${id}' (${s.bytes} bytes) exceeds the ${s.usage} binding limit of ${max} bytes`);
+        throw new TfxError('TFX7003', `dispatch '${d.label}': buffer '${id}' (${s.bytes} bytes) exceeds the ${s.usage} binding limit of ${max} bytes`);
       }
       return { binding, resource: { buffer: s.buffer } };
     });
