@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { writeOutputFile } from '../runtime/fs-out.js';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
-import { UsageError, readSpec } from '../driver.js';
+import { UsageError, compileSource, readSpec } from '../driver.js';
+import { graphNodes } from '../ir/graph.js';
 import { TfxError } from '../errors.js';
 import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
@@ -70,7 +71,13 @@ export default async function bench(a: Args): Promise<number> {
   const only = shapes !== undefined && op === undefined;   // a mixed list runs exactly what it names
   const matmulSizes = given.matmul ?? (only ? [] : quick ? [[256, 256, 256]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]]);
   // Quick: a small Transfusion layout (S 128, 2 heads, 32-patch images) so CI takes seconds on a software GPU.
-  const attention = given.attention ?? (only ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
+  const source = readSpec(file);
+  const entry = chooseEntry(source, file, str(a, 'entry')).entry;
+  // Defaults from the spec: the Transfusion-layout attention table only for an entry that has attention.
+  const noAttention = given.attention === undefined && op === undefined && !only
+    && !graphNodes(compileSource(source, file, { preset: str(a, 'preset'), entries: [entry] }).program.entries[0]!).some((n) => n.op === 'attention');
+  if (noAttention) process.stderr.write(`tfx bench: entry ${entry} has no attention: no attention table (--op attention runs it)\n`);
+  const attention = given.attention ?? (only || noAttention ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
   const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
   if (a.values['peers'] === true || op === 'peers') {
     const missing = missingPeers();
@@ -86,7 +93,7 @@ export default async function bench(a: Args): Promise<number> {
   bar.start(0, 0, { label: '' });
   try {
     const res = await runBench(ctx, {
-      file, preset: str(a, 'preset'), entry: chooseEntry(readSpec(file), file, str(a, 'entry')).entry, op, matmulSizes, attention,
+      file, preset: str(a, 'preset'), entry, op, matmulSizes, attention,
       tune: a.values['tune'] === true, budgetS: Number(budgetText), peers: a.values['peers'] === true || op === 'peers', quick,
       progress: { add: (n) => { total += n; bar.setTotal(total); }, tick: (label) => bar.increment(1, { label: label.slice(0, 48) }) },
     });
