@@ -92,6 +92,10 @@ describe('npm pack -> install into an empty project -> import tfx', () => {
     expect(existsSync(join(pkg, 'src'))).toBe(false);
     const r = sh(process.execPath, [join(pkg, 'bin/tfx.mjs'), 'check', join(pkg, 'models/transfusion.tfx'), '--preset', 'tiny'], proj);
     expect(r.code, r.out).toBe(0);
+    // The peer runtimes are development dependencies: an installed tfx says what --peers needs.
+    const peers = sh(process.execPath, [join(pkg, 'bin/tfx.mjs'), 'bench', join(pkg, 'models/transfusion.tfx'), '--peers', '--quick'], proj);
+    expect(peers.code, peers.out).toBe(1);
+    expect(peers.out).toMatch(/error TFX8101: --peers needs onnxruntime-node, onnxruntime-web, @tensorflow\/tfjs-core, @tensorflow\/tfjs-backend-webgpu/);
   });
 
   it('the script type-checks against the shipped .d.ts, and a wrong backend name does not', () => {
