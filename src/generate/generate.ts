@@ -172,6 +172,8 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
   built.forEach((b, r) => { if (b.imgStart >= 0) imageIndex[r] = 1; });
 
   const lastFed = built.map((b) => b.tokens[b.tokens.length - 1]!);
+  // A forced image counts toward maxImages like a sampled one.
+  lastFed.forEach((t, b) => { if (t === cfg.boi) nImages[b] = 1; });
   const onDevice = !!o.deviceChoice && o.sampling.topK === 0 && o.sampling.topP === 1 && engine.program.entries.some((g) => g.entry === 'decode_choose');
   // Device choice: the token chosen by the last decode call of each row (undefined: choose from logits).
   const chosen: (number | undefined)[] = new Array(B).fill(undefined);
