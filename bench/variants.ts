@@ -17,7 +17,7 @@ export function targetLimitsOf(lim: GpuLimits): TargetLimits {
   return {
     name: 'webgpu device', workgroupBytes: lim.maxComputeWorkgroupStorageSize, invocations: lim.maxComputeInvocationsPerWorkgroup,
     workgroupSize: [lim.maxComputeWorkgroupSizeX, lim.maxComputeWorkgroupSizeY, lim.maxComputeWorkgroupSizeZ],
-    groupsPerDim: lim.maxComputeWorkgroupsPerDimension, bindingBytes: lim.maxStorageBufferBindingSize, storageBuffers: lim.maxStorageBuffersPerShaderStage,
+    groupsPerDim: lim.maxComputeWorkgroupsPerDimension, bindingBytes: lim.maxStorageBufferBindingSize, storageBuffers: lim.maxStorageBuffersPerShaderStage, bf16Storage: false,
   };
 }
 

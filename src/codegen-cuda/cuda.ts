@@ -110,7 +110,7 @@ const STMT = {
 
 /** sm_80 / sm_90 limits (static shared memory, threads per block, grid). */
 export const CUDA_LIMITS: TargetLimits = {
-  name: 'cuda', workgroupBytes: 49152, invocations: 1024, workgroupSize: [1024, 1024, 64], groupsPerDim: 65535, bindingBytes: 2 ** 31 - 1, storageBuffers: 64,
+  name: 'cuda', workgroupBytes: 49152, invocations: 1024, workgroupSize: [1024, 1024, 64], groupsPerDim: 65535, bindingBytes: 2 ** 31 - 1, storageBuffers: 64, bf16Storage: true,
 };
 
 /**

@@ -50,6 +50,8 @@ export const WGSL = {
   cast: (a, from, to) => {
     if (to === 'bool') return from === 'f32' ? `(${a} != 0.0f)` : `(${a} != 0i)`;
     if (from === 'bool') return to === 'f32' ? `select(0.0f, 1.0f, ${a})` : `select(0i, 1i, ${a})`;
+    // bf16 lives in f32 registers (and f32 storage): a cast rounds to nearest even by bits, NaN kept.
+    if (to === 'bf16') { const u = `bitcast<u32>(f32(${a}))`; return `select(bitcast<f32>((${u} + 0x7fffu + ((${u} >> 16u) & 1u)) & 0xffff0000u), f32(${a}), f32(${a}) != f32(${a}))`; }
     return `${wgslType(to)}(${a})`;
   },
   literal: (v, t) => (t === 'bool' ? (v ? 'true' : 'false') : t === 'f32' || t === 'f16' || t === 'bf16' ? f32Literal(v) : v === -2147483648 ? 'i32(-2147483647 - 1)' : v < 0 ? `(${v}i)` : `${v}i`),
@@ -76,7 +78,7 @@ const STMT = {
 
 /** What every WebGPU device guarantees (the spec's minimum limits). */
 export const WEBGPU_LIMITS: TargetLimits = {
-  name: 'webgpu', workgroupBytes: 16384, invocations: 256, workgroupSize: [256, 256, 64], groupsPerDim: 65535, bindingBytes: 134217728, storageBuffers: 8,
+  name: 'webgpu', workgroupBytes: 16384, invocations: 256, workgroupSize: [256, 256, 64], groupsPerDim: 65535, bindingBytes: 134217728, storageBuffers: 8, bf16Storage: false,
 };
 
 function storageType(t: DType): string { return t === 'f16' ? 'f16' : wgslType(t); }

@@ -5,7 +5,7 @@
  * use), and every instance maps those ids back to its own buffers. Renderers never see a duplicate.
  */
 import { mapExpr } from './kernel-ir.js';
-import type { KBuffer, KExpr, Kernel, KernelPlan } from './kernel.js';
+import { walkK, type KBuffer, type KExpr, type Kernel, type KernelPlan } from './kernel.js';
 
 export interface DistinctKernel {
   /** The kernel over canonical buffer ids, named after its first instance. */
@@ -36,7 +36,7 @@ function renumber(k: Kernel, f: (b: number) => number): Kernel {
 function canonicalIds(k: Kernel): number[] {
   const order: number[] = [];
   const see = (b: number) => { if (!order.includes(b)) order.push(b); };
-  const ex = (e: KExpr | null) => { if (e) mapExpr(e, (x) => { if (x.k === 'load') see(x.buf); return x; }); };
+  const ex = (e: KExpr | null) => { if (e) walkK(e, (x) => { if (x.k === 'load') see(x.buf); }); };
   switch (k.kind) {
     case 'map': ex(k.value); break;
     case 'row': k.reds.forEach((r) => ex(r.value)); ex(k.store.at); ex(k.store.value); break;

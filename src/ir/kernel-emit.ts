@@ -133,6 +133,12 @@ export class ExprPrinter {
   }
 
   private render(e: KExpr, emit: (e: KExpr) => string): string {
+    const text = this.renderOp(e, emit);
+    // bf16 values live in f32 registers; every bf16-typed result rounds to bf16, as the interpreter's nodes do.
+    return e.dtype === 'bf16' && (e.k === 'un' || e.k === 'bin' || e.k === 'const') ? this.t.cast(text, 'f32', 'bf16') : text;
+  }
+
+  private renderOp(e: KExpr, emit: (e: KExpr) => string): string {
     const t = this.t;
     switch (e.k) {
       case 'var': return e.name;

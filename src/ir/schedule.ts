@@ -20,6 +20,8 @@ export interface TargetLimits {
   readonly bindingBytes: number;
   /** Storage buffers one kernel may bind. */
   readonly storageBuffers: number;
+  /** Whether buffers can hold bf16; if not, bf16 tensors are stored as f32 (exact: converted on upload). */
+  readonly bf16Storage: boolean;
 }
 
 
@@ -155,10 +157,12 @@ export function withSchedule(plan: KernelPlan, i: number, s: Schedule): KernelPl
 
 /**
  * The scheduling stage: every kernel's schedule fitted to the target (attention key tiles shrink to fit
- * workgroup memory) and validated; a schedule that still cannot run is a compiler bug.
+ * workgroup memory) and validated, a schedule that still cannot run being a compiler bug; bf16 buffers become
+ * f32 on targets without bf16 storage (the values, all representable, are converted when uploaded).
  */
 export function scheduleForTarget(plan: KernelPlan, lim: TargetLimits): KernelPlan {
-  let out = plan;
+  let out = lim.bf16Storage || !plan.buffers.some((b) => b.dtype === 'bf16')
+    ? plan : { ...plan, buffers: plan.buffers.map((b) => (b.dtype === 'bf16' ? { ...b, dtype: 'f32' as const } : b)) };
   plan.kernels.forEach((k, i) => {
     if (k.kind === 'attention') {
       const fit = fitAttention(k.schedule, k.D, k.Dv, lim);
