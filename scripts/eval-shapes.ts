@@ -5,7 +5,7 @@
  *   npx tsx scripts/eval-shapes.ts CKPT.safetensors [N] [STEPS] [GUIDANCE]
  */
 import { compileFile } from '../src/driver.js';
-import { captionMatches, decodeCaption, encodeCaption, example, imageMatches, judgeImage, splitIndex } from '../src/data/shapes.js';
+import { captionMatches, decodeCaption, encodeCaption, example, imageMatches, judgeImage, parseCaption, quadrantOf, splitIndex } from '../src/data/shapes.js';
 import { CpuEngine } from '../src/generate/engine.js';
 import { generate, generationEntries } from '../src/generate/generate.js';
 import { openCheckpoint } from '../src/runtime/checkpoint.js';
@@ -27,14 +27,20 @@ const base = { sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1, steps, g
 const t0 = performance.now();
 const caps = await generate(engine, held.map((e) => ({ tokens: [], image: e.image })), { ...base, maxTokens: 40, maxImages: 0 });
 let capOk = 0;
+const capAttr = { colour: 0, shape: 0, quadrant: 0 }, imgAttr = { colour: 0, shape: 0, quadrant: 0 };
 caps.forEach((s, i) => {
-  // Training sequences end with the caption, so the model does not learn to stop: read up to its last word.
+  // Training sequences end with the caption, so the model does not learn to stop: read up to the first
+  // 'left' or 'right' (the last word of every caption), whatever follows it.
   const gen = s.tokens.slice(s.promptLength), end = gen.findIndex((t) => t >= 256);
   const raw = decodeCaption(end < 0 ? gen : gen.slice(0, end));
-  const m = /^.*?\b(left|right)\b/.exec(raw);
+  const m = /^.*?(left|right)/.exec(raw);
   const text = m ? m[0] : raw;
   const ok = captionMatches(text, held[i]!.attrs);
   if (ok) capOk++;
+  const p = parseCaption(text), a = held[i]!.attrs, q = quadrantOf(a.cx, a.cy);
+  if (p?.colour === a.colour) capAttr.colour++;
+  if (p?.shape === a.shape) capAttr.shape++;
+  if (p && p.quadrant.v === q.v && p.quadrant.h === q.h) capAttr.quadrant++;
   console.log(`caption ${ok ? 'ok ' : 'bad'} want "${held[i]!.caption}" got "${text}"`);
 });
 const gens = await generate(engine, held.map((e) => ({ tokens: encodeCaption(e.caption), forceImage: true })), { ...base, maxTokens: 1 });
@@ -44,6 +50,12 @@ gens.forEach((s, i) => {
   const ok = !!img && imageMatches(img, held[i]!.caption);
   if (ok) genOk++;
   const j = img ? judgeImage(img) : undefined;
+  const a = held[i]!.attrs, q = quadrantOf(a.cx, a.cy);
+  if (j?.colour === a.colour) imgAttr.colour++;
+  if (j?.shape === a.shape) imgAttr.shape++;
+  if (j?.quadrant?.v === q.v && j?.quadrant?.h === q.h) imgAttr.quadrant++;
   console.log(`image   ${ok ? 'ok ' : 'bad'} want "${held[i]!.caption}" judged ${j ? `${j.colour} ${j.shape} ${j.quadrant?.v} ${j.quadrant?.h} (fit ${j.fit.toFixed(2)})` : 'no image'}`);
 });
 console.log(`held-out examples ${N} (seed ${seed}): captions ${capOk}/${N} match, images ${genOk}/${N} match (DDIM ${steps} steps, guidance ${guidance}); ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+const fmt = (x: typeof capAttr) => `colour ${x.colour}/${N}, shape ${x.shape}/${N}, quadrant ${x.quadrant}/${N}`;
+console.log(`  captions right on: ${fmt(capAttr)}; images right on: ${fmt(imgAttr)} (chance: 1/4, 1/3, 1/4)`);
