@@ -14,7 +14,7 @@ export class SpecError extends Error {
   constructor(readonly rendered: string, readonly diagnostics: readonly Diagnostic[]) { super(rendered); }
 }
 
-/** Specs are small (transfusion.tfx is ~20 KB); the parser also caps tokens (src/dsl/parse.ts, MAX_TOKENS). */
+/** Specs are small (transfusion.tfx is ~15 KB); the parser also caps tokens (src/dsl/parse.ts, MAX_TOKENS). */
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 
 export function readSpec(file: string): string {
@@ -42,7 +42,7 @@ export function compileSource(source: string, file: string, opts: { preset?: str
   const r = elaborate(parsed.module, { ...opts, entries: wanted });
   if (!r.program) {
     // An error that only one preset causes says which preset (docs/errors.md).
-    const list = opts.preset === undefined ? r.diags.list : r.diags.list.map((d) => ({ ...d, notes: [...d.notes, { message: `with preset '${opts.preset}'` }] }));
+    const list = opts.preset === undefined ? r.diags.list : r.diags.list.map((d) => (d.message.startsWith('unknown preset') ? d : { ...d, notes: [...d.notes, { message: `with preset '${opts.preset}'` }] }));
     throw new SpecError(formatDiagnostics(list, file, source), list);
   }
   const program = { ...r.program, directives: parseDirectives(source) };

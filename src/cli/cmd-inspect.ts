@@ -23,7 +23,7 @@ export function inspectJson(file: string, preset: string | undefined) {
 export default async function inspect(a: Args): Promise<number> {
   const j = inspectJson(oneFile(a), str(a, 'preset'));
   const wPath = str(a, 'weights');
-  const w = wPath === undefined ? undefined : reportWeights(compileFile(oneFile(a), { preset: j.preset }).program, wPath, str(a, 'map'), a.values.verify === true);
+  const w = wPath === undefined ? undefined : reportWeights(compileFile(oneFile(a), { preset: str(a, 'preset') }).program, wPath, str(a, 'map'), a.values.verify === true);
   if (a.values.json) { process.stdout.write(JSON.stringify(w ? { ...j, weights: w } : j, null, 2) + '\n'); return w?.verified && w.verified.nan + w.verified.inf > 0 ? 1 : 0; }
   const keyW = Math.max(0, ...Object.keys(j.config).map((k) => k.length));
   const lines = [

@@ -11,7 +11,7 @@ export const MAX_NESTING = 200;
 /** Operator chains (`a + a + ...`, `- - x`) nest without brackets; later passes recurse over them, so bound them too. */
 export const MAX_EXPR_DEPTH = 1000;
 export const MAX_IDENT = 64;
-/** Parsing costs ~100 µs per token (chevrotain's CST): bound it to a few seconds. Transfusion is ~6k tokens. */
+/** Parsing costs ~100 µs per token (chevrotain's CST): bound it to a few seconds. transfusion.tfx has ~3k tokens. */
 export const MAX_TOKENS = 100_000;
 
 export interface ParseResult { readonly module?: Module; readonly diags: Diagnostics }

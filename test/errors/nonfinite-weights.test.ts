@@ -32,4 +32,18 @@ describe('non-finite weights', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`warning TFX4004: .*w\\.safetensors: 1 NaN, 1 infinite and 0 values past 1e20 in ${name.replace(/\./g, '\\.')}`));
   });
+
+  it('tfx inspect --weights --verify (default preset, no --preset) counts them and exits 1', { timeout: 240_000 }, () => {
+    const { program } = compileSource(readSpec(SPEC), SPEC);
+    const w = initParams(program.params, 2);
+    const [name, t] = [...w].find(([, x]) => x.data.length > 4)!;
+    const data = Float32Array.from(t.data);
+    data[2] = NaN; data[3] = -Infinity; data[4] = NaN;
+    w.set(name, hostTensor(t.dtype, t.shape, data));
+    const dir = mkdtempSync(join(tmpdir(), 'tfx-nan-'));
+    saveSafetensors(join(dir, 'w.safetensors'), w);
+    const r = spawnSync(process.execPath, ['bin/tfx.mjs', 'inspect', SPEC, '--weights', join(dir, 'w.safetensors'), '--verify'], { cwd: ROOT, encoding: 'utf8', timeout: 230_000 });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/2 NaN, 1 infinite values/);
+  });
 });
