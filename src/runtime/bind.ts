@@ -1,5 +1,5 @@
 /** Binding symbolic dims (B, S, N) from the shapes of the tensors a user passes, with clear errors. */
-import { dimAsConst, dimEval, shapeStr, type Shape } from '../core/dim.js';
+import { dimAsConst, dimEval, dimSymbols, shapeStr, type Shape } from '../core/dim.js';
 import type { HostTensor } from '../core/tensor.js';
 import type { DimRequirement } from '../ir/graph.js';
 import { TfxError, type UserCode } from '../errors.js';
@@ -51,8 +51,9 @@ export function bindDims(specs: readonly InputSpec[], given: ReadonlyMap<string,
 export function checkRequirements(requires: readonly DimRequirement[] | undefined, dims: Readonly<Record<string, number>>, file = 'the spec'): void {
   const bound = Object.entries(dims).map(([k, v]) => `${k} = ${v}`).join(', ');
   for (const r of requires ?? []) {
-    let v: number;
-    try { v = dimEval(r.dim, dims); } catch { continue; } // a symbol no input binds: nothing to check against
+    // A symbol no input binds (bindDims leaves it 0; bound ones are >= 1): nothing to check against yet.
+    if (dimSymbols(r.dim).some((sym) => !(dims[sym]! >= 1))) continue;
+    const v = dimEval(r.dim, dims);
     if (v < r.min) throw new BindError(`${r.what} is ${v} with ${bound} (${file}:${r.line}:${r.col}); it must be at least ${r.min}`, 'TFX5005');
     if (v > r.max) throw new BindError(`${r.what} is ${v} with ${bound} (${file}:${r.line}:${r.col}); kernels index with 32-bit integers (at most ${r.max})`, 'TFX7002');
   }

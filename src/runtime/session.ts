@@ -21,7 +21,7 @@ import type { Compiled } from '../driver.js';
 import { TfxError } from '../errors.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { programToF16 } from '../ir/precision.js';
-import { bindDims, type InputSpec } from './bind.js';
+import { bindDims, checkRequirements, type InputSpec } from './bind.js';
 import type { CheckpointReader } from './checkpoint.js';
 import { checkParams } from './weights.js';
 
@@ -249,6 +249,7 @@ class SessionImpl implements Session {
     } catch (e) {
       throw new SessionError((e as Error).message);
     }
+    checkRequirements(graph.requires, dims); // bounds `check` could not prove (TFX5005), before anything runs
     for (const i of graph.inputs) {
       const name = i.arg.name;
       if (inputs.has(name)) continue;

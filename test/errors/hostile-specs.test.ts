@@ -132,3 +132,18 @@ describe('device buffer limits before compile', () => {
     expect(codeOf(() => checkBufferLimits(g, ['B', 'S'], { B: 1024, S: 8192 }, limits))).toBe('TFX7003');
   });
 });
+
+describe('sessions check the bind-time conditions too', () => {
+  it('a CPU session refuses S = 4 for a comprehension over S - 5 (it used to fail as an internal error)', async () => {
+    const { openSession } = await import('../../src/runtime/session.js');
+    const src = spec('  out y = for (b: B, i: S - 5) => x[b, i + 5, 0]');
+    const { program } = compileSource(src, 'h.tfx');
+    const s = await openSession(program, { backend: 'cpu', weights: new Map() });
+    try {
+      const x = (S: number) => new Map([['x', hostTensor('f32', [2, S, 8], new Array(2 * S * 8).fill(1))]]);
+      await expect(s.run('f', x(4))).rejects.toMatchObject({ code: 'TFX5005' });
+      const ok = await s.run('f', x(7), { outputs: ['y'] });
+      expect(ok.outputs.y!.shape).toEqual([2, 2]);
+    } finally { s.dispose(); }
+  });
+});
