@@ -71,8 +71,8 @@ export function generationTable(f: GenerationFigures): string {
     `  decode          ${f.decodeMs.toFixed(1)} ms/token  (${f.decodeTokensPerS.toFixed(2)} tokens/s)   GPU time: ${pct(f.kernelShare.decode ?? {})}`,
     `  decode_choose   ${f.decodeChooseMs.toFixed(1)} ms/token  (temperature 1 chosen on the device; only ids read back)`,
     `  denoise step    ${f.denoiseMs.toFixed(1)} ms without guidance, ${f.denoiseCfgMs.toFixed(1)} ms with (batch of two)   GPU time: ${pct(f.kernelShare.denoise ?? {})}`,
-    `  prefill         ${f.prefillMs.toFixed(1)} ms for ${f.promptTokens} tokens (first call: includes shader compilation)`,
-    `  commit          ${f.commitMs.toFixed(1)} ms (first call: includes shader compilation)`,
+    `  prefill         ${f.prefillMs.toFixed(1)} ms for ${f.promptTokens} tokens (median of 3 calls, the first compiling shaders)`,
+    `  commit          ${f.commitMs.toFixed(1)} ms (median of 3 calls, the first compiling shaders)`,
     '',
   ].join('\n');
 }
