@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFolderSafely } from '../runtime/fs-out.js';
+import { validateWithDawn } from './validate-wgsl.js';
 import { join } from 'node:path';
 import { byteSize } from '../core/dtype.js';
 import { UsageError, compileFile } from '../driver.js';
@@ -79,6 +80,7 @@ export function wgslFingerprint(code: string): string {
 
 async function emit(a: Args, file: string, program: Program, target: string, outDir: string | undefined): Promise<Manifest> {
   const entries: Manifest['entries'][number][] = [];
+  const toValidate: { name: string; code: string }[] = [];
   for (const g of program.entries) {
     const { plan } = planEntry(g, program.symbols, { limits: target === 'cuda' ? CUDA_LIMITS : WEBGPU_LIMITS });
     // One folder per entry, whatever the number of entries, so paths do not depend on the spec's other entries.
@@ -103,6 +105,7 @@ async function emit(a: Args, file: string, program: Program, target: string, out
         const head = d.users.length > 1 ? `// shared by ${d.users.length} kernels with the same code (bindings are positional): ${d.users.join(', ')}\n` : '';
         writeFileSync(join(dir, d.file), head + d.code);
       }
+      if (dir) toValidate.push(...byPrint.map((d) => ({ name: `${g.entry}/${d.file}`, code: d.code })));
     } else {
       const cuda = await import('../codegen-cuda/module.js');
       const mod = cuda.renderCudaModule(plan, program);
@@ -116,6 +119,7 @@ async function emit(a: Args, file: string, program: Program, target: string, out
     if (a.values.stats) printStats(program, g, plan, cudaStats);
     entries.push({ name: g.entry, plan: `${g.entry}/plan.json`, kernels: plan.kernels.length, files: [...new Set(files)].map((f) => `${g.entry}/${f}`) });
   }
+  await validateWithDawn(toValidate, log);
   const manifest: Manifest = { tfx: tfxVersion(), model: program.model, preset: program.preset, target, f16: a.values.f16 === true, spec: file, entries };
   if (outDir) writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
