@@ -32,7 +32,7 @@ export const USER_ERRORS = {
   TFX7001: 'file too large',
   TFX7002: 'input too large',
   TFX7003: 'buffer exceeds a device limit',
-  TFX7004: 'tensor file header nested too deeply',
+  TFX7004: 'JSON nested too deeply',
   // files
   TFX8001: 'cannot read file',
   TFX8002: 'refusing to write over a special file or link',

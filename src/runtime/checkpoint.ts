@@ -4,7 +4,7 @@
  * time. A name/layout map (`--map FILE`) renames tensors and transposes 2-D ones on read, for checkpoints
  * saved by frameworks that store linear weights as [out, in].
  */
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { HostTensor } from '../core/tensor.js';
 import { hostTensor } from '../core/tensor.js';
@@ -12,6 +12,7 @@ import {
   errText, openSafetensors, quote, show, tensorBytes, writeSafetensorsFile,
   type SafetensorsReader, type TensorInfo, type TensorSpec,
 } from './safetensors.js';
+import { readJsonText } from './fs-in.js';
 import { writeOutputFile } from './fs-out.js';
 import { WeightsError } from './weights.js';
 
@@ -51,7 +52,8 @@ export function openCheckpoint(path: string): CheckpointReader {
 function openSharded(indexPath: string): CheckpointReader {
   const fail = (m: string): WeightsError => new WeightsError(`${indexPath}: ${m}`);
   let index: unknown;
-  try { index = JSON.parse(readFileSync(indexPath, 'utf8')); } catch (err) {
+  const text = readJsonText(indexPath, 'checkpoint indexes'); // bounded size and nesting (src/runtime/fs-in.ts)
+  try { index = JSON.parse(text); } catch (err) {
     throw fail(err instanceof SyntaxError ? `not valid JSON (${err.message.slice(0, 100)})` : `cannot read the file (${errText(err)})`);
   }
   if (!isObject(index) || !isObject(index.weight_map)) throw fail('an index needs a "weight_map" object of tensor name -> shard file');
@@ -193,7 +195,7 @@ export function parseCheckpointMap(text: string, what: string): CheckpointMap {
 
 export function loadCheckpointMap(path: string): CheckpointMap {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (err) { throw new WeightsError(`${path}: cannot read the map (${errText(err)})`); }
+  text = readJsonText(path, 'checkpoint maps'); // bounded size and nesting (src/runtime/fs-in.ts)
   return parseCheckpointMap(text, path);
 }
 

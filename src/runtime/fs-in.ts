@@ -34,3 +34,29 @@ export function readBounded(path: string, max: number, what: string): Buffer {
     closeSync(fd);
   }
 }
+
+/** Deepest JSON nesting tfx accepts in a file it parses (headers, indexes, maps): JSON.parse recurses. */
+export const MAX_JSON_NESTING = 64;
+
+/** Depth of [ and { nesting outside strings, scanning no further than one level past `limit`. */
+export function jsonNesting(text: string, limit = MAX_JSON_NESTING): number {
+  let depth = 0, max = 0, inStr = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inStr = false;
+    } else if (c === 0x22) inStr = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max && (max = depth) > limit) return max; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** A small JSON file (checkpoint index, name map) read with a size bound and checked for nesting (TFX7004). */
+export function readJsonText(path: string, what: string): string {
+  const text = readBounded(path, MAX_JSON_FILE_BYTES, what).toString('utf8');
+  if (jsonNesting(text) > MAX_JSON_NESTING) throw new TfxError('TFX7004', `${path}: JSON nested deeper than ${MAX_JSON_NESTING} levels`);
+  return text;
+}
+export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;

@@ -62,3 +62,16 @@ describe('byte-order mark', () => {
     expect(c.program.entries.map((g) => g.entry)).toEqual(['f']);
   });
 });
+
+describe('checkpoint indexes and name maps', () => {
+  it('refuses deeply nested JSON (TFX7004) and /dev/zero (TFX7001) instead of overflowing or reading forever', async () => {
+    const { loadCheckpointMap, openCheckpoint } = await import('../../src/runtime/checkpoint.js');
+    const d = mkdtempSync(join(tmpdir(), 'tfx-ckpt-'));
+    const deep = '{"weight_map": ' + '['.repeat(100_000) + ']'.repeat(100_000) + '}';
+    writeFileSync(join(d, 'm.safetensors.index.json'), deep);
+    writeFileSync(join(d, 'map.json'), deep);
+    expect(codeOf(() => openCheckpoint(join(d, 'm.safetensors.index.json')))).toBe('TFX7004');
+    expect(codeOf(() => loadCheckpointMap(join(d, 'map.json')))).toBe('TFX7004');
+    expect(codeOf(() => loadCheckpointMap('/dev/zero'))).toBe('TFX7001');
+  });
+});
