@@ -401,7 +401,7 @@ function kernelShape(k: Kernel, dims: Record<string, number>): string {
     case 'map': return `[${k.shape.map(d).join(', ')}]`;
     case 'row': return `${k.rows.reduce((s, x) => s * d(x), 1)} rows x ${d(k.len)}`;
     case 'matmul': return `${k.batch.length ? `${k.batch.map(d).join('x')} x ` : ''}${d(k.M)}x${d(k.K)}x${d(k.N)}`;
-    case 'attention': return `B${d(k.B)} H${d(k.Hq)}/${d(k.Hkv)} S${d(k.Sq)} D${k.D}`;
+    case 'attention': case 'attention_bwd': return `B${d(k.B)} H${d(k.Hq)}/${d(k.Hkv)} S${d(k.Sq)} D${k.D}`;
   }
 }
 

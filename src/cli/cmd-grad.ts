@@ -24,9 +24,9 @@ export default async function grad(a: Args): Promise<number> {
   const wPath = need(a, 'weights'), iPath = need(a, 'inputs'), out = need(a, 'o');
   const t0 = performance.now();
   const compiled = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
-  // WebGPU: scatter_add and attention_grad rewritten into ops it has kernels for (decompose.ts) until the kernel
-  // IR gets dedicated kernels for them.
-  const program = backend === 'webgpu' ? { ...compiled, entries: [decomposeBackward(compiled.entries[0]!)] } : compiled;
+  // WebGPU: scatter_add (and attention_grad where the fused flash backward does not apply) rewritten into ops it
+  // has kernels for (decompose.ts).
+  const program = backend === 'webgpu' ? { ...compiled, entries: [decomposeBackward(compiled.entries[0]!, {}, { fusedAttention: true })] } : compiled;
   const g = program.entries[0]!;
   log(`differentiated entry ${entry} of ${file} (preset ${program.preset}) in ${(performance.now() - t0).toFixed(0)} ms`);
   const weights = loadWeights(program, wPath);

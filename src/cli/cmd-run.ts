@@ -100,7 +100,7 @@ export default async function run(a: Args): Promise<number> {
   // --f16: every tensor stored as f16 (math and accumulation stay f32 in registers).
   const picked = a.values.f16 ? programToF16(compiled) : compiled;
   // Device backends get backward ops (scatter_add, attention_grad) rewritten into ops they have kernels for.
-  const program = backend !== 'cpu' && kernelGaps(picked.entries[0]!).length ? { ...picked, entries: [decomposeBackward(picked.entries[0]!)] } : picked;
+  const program = backend !== 'cpu' && kernelGaps(picked.entries[0]!, { fusedAttention: true }).length ? { ...picked, entries: [decomposeBackward(picked.entries[0]!, {}, { fusedAttention: true })] } : picked;
   const g = program.entries[0]!;
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();

@@ -29,6 +29,7 @@ function renumber(k: Kernel, f: (b: number) => number): Kernel {
     case 'row': return { ...k, ...base, reds: k.reds.map((r) => ({ ...r, value: ex(r.value) })), store: { ...k.store, at: ex(k.store.at), value: ex(k.store.value) } };
     case 'matmul': return { ...k, ...base, a: ex(k.a), b: ex(k.b), epilogue: ex(k.epilogue), at: ex(k.at) };
     case 'attention': return { ...k, ...base, q: f(k.q), kbuf: f(k.kbuf), v: f(k.v), mask: k.mask && ex(k.mask), tiles: k.tiles === null ? null : f(k.tiles) };
+    case 'attention_bwd': return { ...k, ...base, q: f(k.q), kbuf: f(k.kbuf), v: f(k.v), o: f(k.o), dO: f(k.dO), stats: f(k.stats), mask: k.mask && ex(k.mask), tiles: k.tiles === null ? null : f(k.tiles) };
   }
 }
 
@@ -42,6 +43,7 @@ function canonicalIds(k: Kernel): number[] {
     case 'row': k.reds.forEach((r) => ex(r.value)); ex(k.store.at); ex(k.store.value); break;
     case 'matmul': ex(k.a); ex(k.b); ex(k.epilogue); ex(k.at); break;
     case 'attention': see(k.q); see(k.kbuf); see(k.v); if (k.tiles !== null) see(k.tiles); ex(k.mask); break;
+    case 'attention_bwd': [k.q, k.kbuf, k.v, k.o, k.dO, k.stats].forEach(see); if (k.tiles !== null) see(k.tiles); ex(k.mask); break;
   }
   k.reads.forEach(see);
   see(k.out);

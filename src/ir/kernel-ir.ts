@@ -249,6 +249,10 @@ export function printPlan(plan: KernelPlan): string {
         lines.push(`  q buf${k.q}, k buf${k.kbuf}, v buf${k.v}; B ${k.B.key}, H ${k.Hq.key}/${k.Hkv.key}, Sq ${k.Sq.key}, Sk ${k.Sk.key}, D ${k.D}/${k.Dv}, scale ${k.scale}${k.tiles !== null ? `, tile classes buf${k.tiles}` : ''}`);
         show('mask(b0, q, kv)', k.mask);
         break;
+      case 'attention_bwd':
+        lines.push(`  ${k.part}: q buf${k.q}, k buf${k.kbuf}, v buf${k.v}, o buf${k.o}, dO buf${k.dO}, stats buf${k.stats}; B ${k.B.key}, H ${k.Hq.key}/${k.Hkv.key}, Sq ${k.Sq.key}, Sk ${k.Sk.key}, D ${k.D}/${k.Dv}, scale ${k.scale}${k.tiles !== null ? `, tile classes buf${k.tiles}` : ''}`);
+        show('mask(b0, q, kv)', k.mask);
+        break;
     }
   }
   return lines.join('\n');

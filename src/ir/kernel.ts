@@ -118,7 +118,25 @@ export interface AttentionKernel extends KernelBase {
   readonly schedule: AttentionSchedule;
 }
 
-export type Kernel = MapKernel | RowKernel | MatmulKernel | AttentionKernel;
+/**
+ * Flash attention backward (kernel-build-attn-bwd.ts), one `part` per kernel: `stats` writes per query row
+ * [log-sum-exp, dO . O] (2 f32 per row of [B, Hq, Sq]); `dq` walks key tiles per query tile; `dk` / `dv` walk
+ * the query tiles of every query head of the group per key tile. Same mask predicate and tile-class map as the
+ * forward (vars b0, q, kv); no atomics: each output element has one owner.
+ */
+export interface AttentionBwdKernel extends KernelBase {
+  readonly kind: 'attention_bwd';
+  readonly part: 'stats' | 'dq' | 'dk' | 'dv';
+  readonly B: Dim; readonly Hq: Dim; readonly Hkv: Dim; readonly Sq: Dim; readonly Sk: Dim; readonly D: number; readonly Dv: number;
+  readonly q: number; readonly kbuf: number; readonly v: number; readonly o: number; readonly dO: number;
+  readonly stats: number;        // the stats buffer (the output of the `stats` part)
+  readonly mask: KExpr | null;
+  readonly scale: number;
+  readonly tiles: number | null;
+  readonly schedule: AttentionSchedule;
+}
+
+export type Kernel = MapKernel | RowKernel | MatmulKernel | AttentionKernel | AttentionBwdKernel;
 
 /** A whole entry lowered: buffers, kernels in execution order, where inputs/params/outputs live. */
 export interface KernelPlan {

@@ -35,7 +35,7 @@ export { DEFAULT_ATTENTION, DEFAULT_MATMUL } from './schedule.js';
 const MAP = DEFAULT_MAP;
 const NEG_BIG = -3.0e38;
 
-const MATERIAL = new Set(['input', 'param', 'matmul', 'reduce', 'softmax', 'log_softmax', 'rmsnorm', 'layernorm', 'attention']);
+const MATERIAL = new Set(['input', 'param', 'matmul', 'reduce', 'softmax', 'log_softmax', 'rmsnorm', 'layernorm', 'attention', 'attention_grad']);
 const INDEX_ONLY = new Set(['expand', 'reshape', 'permute', 'slice', 'const']);
 
 const storeType = (d: DType): DType => (d === 'bool' ? 'i32' : d === 'f16' || d === 'bf16' ? d : d === 'u32' || d === 'i64' ? 'i32' : d);
@@ -118,6 +118,7 @@ class Lowering {
         case 'log_softmax': this.outputs.has(n.id) ? this.normKernel(n) : this.logSumExp(n); break;
         case 'softmax': case 'rmsnorm': case 'layernorm': this.normKernel(n); break;
         case 'attention': (this.opts.attention ?? 'fused') === 'fused' ? this.flashAttention(n) : this.unfusedAttention(n); break;
+        case 'attention_grad': this.flashAttentionGrad(n); break;
         default: this.mapKernel(n);
       }
       this.tagSources(first, n);
@@ -175,6 +176,9 @@ class Lowering {
         case 'row': k.reds.forEach((r) => visit(r.value)); visit(k.store.value); visit(k.store.at); break;
         case 'matmul': visit(k.a); visit(k.b); visit(k.epilogue); break;
         case 'attention': reads.add(k.q); reads.add(k.kbuf); reads.add(k.v); visit(k.mask); if (k.tiles !== null) reads.add(k.tiles); break;
+        case 'attention_bwd':
+          for (const b of k.part === 'stats' ? [k.q, k.kbuf, k.o, k.dO] : [k.q, k.kbuf, k.v, k.dO, k.stats]) reads.add(b);
+          visit(k.mask); if (k.tiles !== null) reads.add(k.tiles); break;
       }
       reads.delete(k.out);
       this.kernels[i] = { ...k, reads: [...reads].sort((a, b) => a - b) } as Kernel;
@@ -464,6 +468,45 @@ class Lowering {
     });
   }
 
+  /** Stats buffers of attention backward, shared by the dq, dk and dv of one forward (key: sources, scale, mask). */
+  private readonly attnStats = new Map<string, number>();
+
+  /**
+   * attention_grad as flash-attention backward (kernel-build-attn-bwd.ts): a stats kernel (log-sum-exp and
+   * dO . O per query row, once per forward) and the dq, dk or dv kernel. Requires fusedAttentionGradApplies.
+   */
+  flashAttentionGrad(n: Node): void {
+    if (!fusedAttentionGradApplies(n)) throw new Error(`internal error: attention_grad %${n.id} has no fused kernel (decompose it)`);
+    const [q, k, v, o, dO] = n.src as [Node, Node, Node, Node, Node];
+    const [B, Hq, Sq] = q.shape as [Dim, Dim, Dim, Dim];
+    const [, Hkv, Sk] = k.shape as [Dim, Dim, Dim, Dim];
+    const D = dimAsConst(q.shape[3]!)!, Dv = dimAsConst(v.shape[3]!)!;
+    const arg = n.arg as { mask: IExpr | null; maskName: string; scale: number; wrt: 'q' | 'k' | 'v' };
+    const [qb, kb, vb, ob, gb] = [q, k, v, o, dO].map((x) => this.contiguous(x)) as [number, number, number, number, number];
+    const mask = arg.mask ? this.iexpr(arg.mask, [kvar('b0'), kvar('q'), kvar('kv')], n.src.slice(5)) : null;
+    const base = { B, Hq, Hkv, Sq, Sk, D, Dv, q: qb, kbuf: kb, v: vb, o: ob, dO: gb, mask, scale: arg.scale, reads: [] as number[], opKind: 'attention_grad' };
+    const push = (part: 'stats' | 'dq' | 'dk' | 'dv', out: number, stats: number) => {
+      const sched = this.opts.attentionSchedule && !this.opts.attentionSchedule.splitk ? this.opts.attentionSchedule : { bq: 16, bk: 16, sparse: true };
+      const name = this.kname(`attention_${part}`);
+      let tiles: number | null = null;
+      if (mask && sched.sparse) {
+        tiles = this.newBuffer('temp', `tile classes of ${name}`, 'i32', B);
+        this.buffers[tiles] = { ...this.buffers[tiles]!, tileGrid: { B, Sq, Sk, bq: sched.bq, bk: sched.bk } };
+        this.tileMaps.push({ buf: tiles, kernel: name, node: n.id, bq: sched.bq, bk: sched.bk, B, Sq, Sk, maskName: arg.maskName });
+      }
+      this.kernels.push({ ...base, kind: 'attention_bwd', part, name, label: `flash attention backward (${part}), mask ${arg.maskName}${tiles !== null ? ', block-sparse' : ''}`, stats, tiles, out, schedule: { bq: sched.bq, bk: sched.bk, sparse: tiles !== null } });
+    };
+    const key = `${[q, k, v, o, dO, ...n.src.slice(5)].map((x) => x.id).join(',')}|${arg.scale}|${arg.maskName}|${JSON.stringify(arg.mask)}`;
+    let stats = this.attnStats.get(key);
+    if (stats === undefined) {
+      stats = this.newBuffer('temp', `attention backward stats %${n.id}`, 'f32', shapeProduct([B, Hq, Sq, dimConst(2)]));
+      push('stats', stats, stats);
+      this.attnStats.set(key, stats);
+    }
+    const out = this.alloc(n, 'temp', `attention_grad d${arg.wrt} %${n.id}`);
+    push(arg.wrt === 'q' ? 'dq' : arg.wrt === 'k' ? 'dk' : 'dv', out, stats);
+  }
+
   /** Attention as QK^T, masked softmax and PV: three kernels and two [B, H, Sq, Sk] intermediates. */
   unfusedAttention(n: Node): void {
     const [q, k, v] = n.src as [Node, Node, Node];
@@ -501,6 +544,12 @@ class Lowering {
       schedule: this.opts.matmulSchedule ?? DEFAULT_MATMUL,
     });
   }
+}
+
+/** Whether attention_grad lowers to the fused flash backward: head dims known and at most 128. */
+export function fusedAttentionGradApplies(n: Node): boolean {
+  const D = dimAsConst(n.src[0]!.shape[3]!), Dv = dimAsConst(n.src[2]!.shape[3]!);
+  return n.op === 'attention_grad' && D !== undefined && Dv !== undefined && D <= 128 && Dv <= 128;
 }
 
 function sameShape(a: Shape, b: Shape): boolean { return a.length === b.length && a.every((d, i) => d.key === b[i]!.key); }

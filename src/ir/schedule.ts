@@ -48,7 +48,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
     case 'map': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}`; }
-    case 'attention': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
+    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
   }
 }
 
@@ -59,6 +59,7 @@ export function workgroupBytes(k: Kernel, s: Schedule): number {
     case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
     case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : 4 * a.bk * (k.D + k.Dv); }
+    case 'attention_bwd': { const a = s as AttentionSchedule; return 4 * (k.part === 'dk' || k.part === 'dv' ? a.bq : a.bk) * (k.D + k.Dv); }
   }
 }
 
@@ -68,6 +69,7 @@ const invocations = (k: Kernel, s: Schedule): [number, number] => {
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
     case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq, 1]; }
+    case 'attention_bwd': { const a = s as AttentionSchedule; return [k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq, 1]; }
   }
 };
 
@@ -137,7 +139,7 @@ export function withSchedule(plan: KernelPlan, i: number, s: Schedule): KernelPl
   const k = plan.kernels[i];
   if (!k) throw new Error(`internal error: no kernel ${i}`);
   const kernels = [...plan.kernels];
-  if (k.kind !== 'attention') {
+  if (k.kind !== 'attention' && k.kind !== 'attention_bwd') {
     kernels[i] = { ...k, schedule: s } as Kernel;
     return { ...plan, kernels };
   }
@@ -166,6 +168,12 @@ export function scheduleForTarget(plan: KernelPlan, lim: TargetLimits): KernelPl
   plan.kernels.forEach((k, i) => {
     if (k.kind === 'attention') {
       const fit = fitAttention(k.schedule, k.D, k.Dv, lim);
+      if (fit !== k.schedule) out = withSchedule(out, i, fit);
+    }
+    if (k.kind === 'attention_bwd') {
+      // The staged tile (keys for stats/dq, queries for dk/dv) halves until it fits workgroup memory.
+      let fit = k.schedule;
+      while (workgroupBytes(k, fit) > lim.workgroupBytes && fit.bq > 1 && fit.bk > 1) fit = k.part === 'dk' || k.part === 'dv' ? { ...fit, bq: fit.bq / 2 } : { ...fit, bk: fit.bk / 2 };
       if (fit !== k.schedule) out = withSchedule(out, i, fit);
     }
     const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, lim);

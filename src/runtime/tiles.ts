@@ -12,14 +12,15 @@ export async function computeTileMaps(plan: KernelPlan, graph: Graph, inputs: Re
   const { classifyTiles, PARTIAL } = await import('../ir/tile-classify.js');
   return plan.tileMaps.map((t) => {
     const node = attentionNode(graph, t.node);
+    const m0 = node.op === 'attention_grad' ? 5 : 3;   // mask inputs follow q, k, v (and o, dO)
     const need = bufferNumel(plan.buffers[t.buf]!, dims);
-    if (node.src.slice(3).some((n) => n.op !== 'input')) {
+    if (node.src.slice(m0).some((n) => n.op !== 'input')) {
       // A computed mask argument is known only on the device: no tile can be skipped or trusted whole, so every
       // tile is PARTIAL (the kernel evaluates the mask per element). Slower, never wrong.
       const classes = new Int32Array(need).fill(PARTIAL);
       return { buf: t.buf, kernel: t.kernel, classes, counts: { empty: 0, full: 0, partial: need } };
     }
-    const maskInputs = node.src.slice(3).map((n) => maskInput(n, inputs));
+    const maskInputs = node.src.slice(m0).map((n) => maskInput(n, inputs));
     const r = classifyTiles((node.arg as { mask: IExpr }).mask, maskInputs, {
       B: dimEval(t.B, dims), Sq: dimEval(t.Sq, dims), Sk: dimEval(t.Sk, dims), bq: t.bq, bk: t.bk, dims,
     });

@@ -93,6 +93,7 @@ export function kernelSignature(k: Kernel): string {
     case 'row': body = [dims(k.rows), k.len.key, k.reds.map((r) => [r.op, ex(r.value)]), k.store.perElement, ex(k.store.at), ex(k.store.value)]; break;
     case 'matmul': body = [dims(k.batch), k.M.key, k.N.key, k.K.key, ex(k.a), ex(k.b), ex(k.epilogue), ex(k.at)]; break;
     case 'attention': body = [[k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => d.key), k.D, k.Dv, buf(k.q), buf(k.kbuf), buf(k.v), ex(k.mask), k.scale]; break;
+    case 'attention_bwd': body = [k.part, [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => d.key), k.D, k.Dv, [k.q, k.kbuf, k.v, k.o, k.dO, k.stats].map(buf), ex(k.mask), k.scale]; break;
   }
   const json = JSON.stringify([k.kind, k.opKind, body, buf(k.out)]);
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
@@ -124,7 +125,7 @@ export function validSchedule(kind: Kernel['kind'], s: unknown): s is Schedule {
     case 'map': return posInt(s['wg'], 1024) && posInt(s['perThread'], 64);
     case 'row': return pow2(s['wg']) && (s['wg'] as number) <= 1024;  // the tree reduction halves wg
     case 'matmul': return posInt(s['wgX'], 1024) && posInt(s['wgY'], 1024) && posInt(s['tm'], 16) && posInt(s['tn'], 16) && posInt(s['tk']) && typeof s['shared'] === 'boolean';
-    case 'attention': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean' && (s['splitk'] === undefined || posInt(s['splitk'], 1024));
+    case 'attention': case 'attention_bwd': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean' && (s['splitk'] === undefined || posInt(s['splitk'], 1024));
   }
 }
 

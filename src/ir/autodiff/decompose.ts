@@ -7,11 +7,17 @@ import { dimAsConst, dimConst, dimEq, type Shape } from '../../core/dim.js';
 import type { Builder } from '../builder.js';
 import type { Graph, IExpr, Node } from '../graph.js';
 import { copyNode, mapIExpr, rebuild, type PassContext } from '../passes/rebuild.js';
+import { fusedAttentionGradApplies } from '../lower.js';
 
-export function decomposeBackward(g: Graph, _ctx: PassContext = {}): Graph {
+export interface DecomposeOptions {
+  /** Keep attention_grad where the fused flash backward kernel applies (lower.ts fusedAttentionGradApplies). */
+  readonly fusedAttention?: boolean;
+}
+
+export function decomposeBackward(g: Graph, _ctx: PassContext = {}, opts: DecomposeOptions = {}): Graph {
   return rebuild(g, (n, src, b) => {
     if (n.op === 'scatter_add') return denseScatter(b, n as Node<'scatter_add'>, src);
-    if (n.op === 'attention_grad') return unfusedAttentionGrad(b, n as Node<'attention_grad'>, src);
+    if (n.op === 'attention_grad' && !(opts.fusedAttention && fusedAttentionGradApplies(n))) return unfusedAttentionGrad(b, n as Node<'attention_grad'>, src);
     return copyNode(b, n, src);
   });
 }

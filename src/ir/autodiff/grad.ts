@@ -4,6 +4,7 @@
  * the entry's other outputs, and `grad.<param>` for every parameter of the program (zeros where the output does not depend on it), built
  * from graph ops only (the rules of rules.ts), so it goes through the same pipeline, interpreter and lowering.
  */
+import { fusedAttentionGradApplies } from '../lower.js';
 import { dimConst } from '../../core/dim.js';
 import { isFloat } from '../../core/dtype.js';
 import { TfxError } from '../../errors.js';
@@ -80,13 +81,15 @@ export const NO_KERNEL_YET: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The ops of `g` that the device backends cannot lower yet, with what they stand for. */
-export function kernelGaps(g: Graph): { op: string; what: string }[] {
-  const ops = new Set(topoSort(g.outputs.map((o) => o.node)).map((n) => n.op as string));
+export function kernelGaps(g: Graph, opts: { fusedAttention?: boolean } = {}): { op: string; what: string }[] {
+  // With fusedAttention, an attention_grad the flash backward kernel covers is no gap (lower.ts).
+  const ops = new Set(topoSort(g.outputs.map((o) => o.node))
+    .filter((n) => !(opts.fusedAttention && fusedAttentionGradApplies(n))).map((n) => n.op as string));
   return [...NO_KERNEL_YET].filter(([op]) => ops.has(op)).map(([op, what]) => ({ op, what }));
 }
 
 /** Throws TFX6007 when `g` needs an op that `backend` has no kernel for yet. */
-export function requireKernels(g: Graph, backend: string): void {
-  const gaps = kernelGaps(g);
+export function requireKernels(g: Graph, backend: string, opts: { fusedAttention?: boolean } = { fusedAttention: true }): void {
+  const gaps = kernelGaps(g, opts);
   if (gaps.length) throw new TfxError('TFX6007', `entry '${g.entry}' needs ${gaps.map((x) => `'${x.op}' (${x.what})`).join(' and ')}, which ${gaps.length > 1 ? 'have' : 'has'} no ${backend} kernel yet; use --backend cpu`);
 }
