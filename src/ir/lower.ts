@@ -548,8 +548,9 @@ class Lowering {
 
 /** Whether attention_grad lowers to the fused flash backward: head dims known and at most 128. */
 export function fusedAttentionGradApplies(n: Node): boolean {
+  if (n.op !== 'attention_grad') return false;
   const D = dimAsConst(n.src[0]!.shape[3]!), Dv = dimAsConst(n.src[2]!.shape[3]!);
-  return n.op === 'attention_grad' && D !== undefined && Dv !== undefined && D <= 128 && Dv <= 128;
+  return D !== undefined && Dv !== undefined && D <= 128 && Dv <= 128;
 }
 
 function sameShape(a: Shape, b: Shape): boolean { return a.length === b.length && a.every((d, i) => d.key === b[i]!.key); }

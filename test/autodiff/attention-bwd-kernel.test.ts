@@ -13,6 +13,7 @@ import type { IExpr, Node } from '../../src/ir/graph.js';
 import type { LowerOptions } from '../../src/ir/lower.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { closeGpu } from '../../src/runtime/webgpu/device.js';
+import { nvccAvailable, nvccCompile } from '../../src/runtime/cuda/nvcc.js';
 import { checkGraph } from '../cuda/numeric-helpers.js';
 import { boolOp, int, ix, loadI, programOf, runBoth } from '../numeric/helpers.js';
 
@@ -80,6 +81,18 @@ describe('flash attention backward on the CUDA CPU emulation', () => {
       const parts = compiled.plan.kernels.filter((k) => k.kind === 'attention_bwd').map((k) => (k as { part: string }).part);
       expect(parts.sort()).toEqual(['dk', 'dq', 'dv', 'stats']);
       checkZeros(cs, run.outputs);
+      if (opts.attentionSchedule?.sparse !== false) {
+        // One tile map per backward kernel (stats, dq, dk, dv) and the forward's: EMPTY and FULL tiles occur.
+        expect(run.tileCounts.length).toBe(5);
+        for (const t of run.tileCounts) { expect(t.empty).toBeGreaterThan(0); expect(t.full).toBeGreaterThan(0); }
+      } else expect(run.tileCounts.length).toBe(0);
+      if (nvccAvailable()) {
+        const r = await nvccCompile(compiled.source, { arch: 'sm_90' });
+        expect(r.errors).toEqual([]);
+        expect(r.ok).toBe(true);
+        expect(r.warnings).toEqual([]);
+        console.log(`nvcc sm_90 ${what}: ${r.stats.filter((x) => x.kernel.includes('attention_')).map((x) => `${x.kernel} ${x.registers} regs, ${x.spillStores} spill`).join('; ')}`);
+      } else console.warn('nvcc not found: the rendered CUDA was not compiled');
       console.log(`cuda emu ${what}: ${cmp.map((x) => `${x.name} err ${x.maxErr.toExponential(2)} / ${x.scale.toFixed(2)}`).join(', ')}`);
     }, T);
   }

@@ -1,15 +1,16 @@
 /**
  * A backward graph made only of ops the WebGPU backend already lowers (test/autodiff/specs/mlp.tfx: rmsnorm,
  * matmul, silu, log_softmax, softmax, a one-hot `for`) runs on WebGPU through the existing lowering and equals the
- * interpreter within 1e-4 of each gradient tensor's own scale; so does the whole Transfusion backward graph once
- * decomposeBackward has rewritten scatter_add and attention_grad into existing ops (dense scatter, unfused
- * attention backward).
+ * interpreter within 1e-4 of each gradient tensor's own scale; so does the whole Transfusion backward graph, its
+ * attention_grad on the fused flash-attention backward kernels and scatter_add decomposed (dense scatter).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostTensor } from '../../src/core/tensor.js';
 import { compileFile } from '../../src/driver.js';
 import { decomposeBackward } from '../../src/ir/autodiff/decompose.js';
 import { kernelGaps } from '../../src/ir/autodiff/grad.js';
+import { graphNodes } from '../../src/ir/graph.js';
+import { compileEntry } from '../../src/runtime/webgpu/program.js';
 import { exampleInputs } from '../../src/runtime/example-inputs.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { initParams } from '../../src/runtime/weights.js';
@@ -39,11 +40,15 @@ describe('gradients on WebGPU', () => {
     }
   });
 
-  it('Transfusion tiny loss_grad, backward ops decomposed into existing kernels, equals the interpreter', async () => {
+  it('Transfusion tiny loss_grad (fused flash attention backward, scatter_add decomposed) equals the interpreter', async () => {
     const compiled = compileFile('models/transfusion.tfx', { preset: 'tiny', entries: ['loss', 'loss_grad'] }).program;
     expect(kernelGaps(compiled.entries[1]!).map((g) => g.op).sort()).toEqual(['attention_grad', 'scatter_add']);
-    const program = { ...compiled, entries: [decomposeBackward(compiled.entries[1]!)] };
-    expect(kernelGaps(program.entries[0]!)).toEqual([]);
+    // What `tfx grad --backend webgpu` runs: attention_grad kept for the attention_bwd kernels.
+    const program = { ...compiled, entries: [decomposeBackward(compiled.entries[1]!, {}, { fusedAttention: true })] };
+    expect(kernelGaps(program.entries[0]!, { fusedAttention: true })).toEqual([]);
+    expect(graphNodes(program.entries[0]!).some((n) => n.op === 'attention_grad')).toBe(true);
+    const plan = compileEntry(program, program.entries[0]!.entry).plan;
+    expect(plan.kernels.filter((k) => k.kind === 'attention_bwd').length).toBeGreaterThanOrEqual(4);
     const inputs = exampleInputs(compiled, compiled.entries[0]!, 6, { batch: 2, seq: 24, images: 2 });
     const params = initParams(compiled.params, 8);
     const r = await runBoth(program, inputs, params);
