@@ -177,7 +177,7 @@ class Lowering {
         case 'matmul': visit(k.a); visit(k.b); visit(k.epilogue); break;
         case 'attention': reads.add(k.q); reads.add(k.kbuf); reads.add(k.v); visit(k.mask); if (k.tiles !== null) reads.add(k.tiles); break;
         case 'attention_bwd':
-          for (const b of k.part === 'stats' ? [k.q, k.kbuf, k.o, k.dO] : [k.q, k.kbuf, k.v, k.dO, k.stats]) reads.add(b);
+          for (const b of k.part === 'stats' ? [k.q, k.kbuf, k.o, k.dO] : k.part === 'dv' ? [k.q, k.kbuf, k.dO, k.stats] : [k.q, k.kbuf, k.v, k.dO, k.stats]) reads.add(b);
           visit(k.mask); if (k.tiles !== null) reads.add(k.tiles); break;
       }
       reads.delete(k.out);

@@ -108,3 +108,22 @@ describe('flash attention backward on WebGPU', () => {
     console.log(`webgpu: ${[...r.outputs.values()].map((x) => `${x.name} err ${x.maxErr.toExponential(2)} / ${x.maxRef.toFixed(2)}`).join(', ')}`);
   }, T);
 });
+
+describe('fallback where the fused backward does not apply', () => {
+  it('head dim 192: decomposeBackward({ fusedAttention }) still decomposes it; 64 is kept', async () => {
+    const { decomposeBackward } = await import('../../src/ir/autodiff/decompose.js');
+    const { kernelGaps } = await import('../../src/ir/autodiff/grad.js');
+    const { graphNodes } = await import('../../src/ir/graph.js');
+    for (const [D, kept] of [[192, false], [64, true]] as const) {
+      const g = new Builder();
+      const sh = (...n: number[]) => n.map(dimConst);
+      const q = g.input('q', 'f32', sh(1, 2, 5, D)), k = g.input('k', 'f32', sh(1, 1, 6, D)), v = g.input('v', 'f32', sh(1, 1, 6, 8));
+      const dO = g.input('dO', 'f32', sh(1, 2, 5, 8));
+      const o = g.attention(q, k, v, [], null, 'none', 0.1);
+      const graph = { entry: 'g', inputs: [q, k, v, dO] as Node<'input'>[], outputs: [{ name: 'dk', node: g.attentionGrad('k', q, k, v, o, dO, [], null, 'none', 0.1) }] };
+      expect(kernelGaps(graph, { fusedAttention: true }).length).toBe(kept ? 0 : 1);
+      const dec = decomposeBackward(graph, {}, { fusedAttention: true });
+      expect(graphNodes(dec).some((n) => n.op === 'attention_grad')).toBe(kept);
+    }
+  });
+});
