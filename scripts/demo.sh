@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# The main job: compile the Transfusion spec (tiny preset) and run its forward pass on WebGPU, with a profile.
+# The main job: from the committed shapes checkpoint (models/checkpoints/shapes.safetensors, trained by tfx train),
+# draw an image for each of a handful of prompts (a labelled PNG grid, classifier-free guidance on) and caption a
+# few held-out images, printing the captions. CPU reference engine; the compile + WebGPU forward + profile demo is
+# scripts/demo-compile.sh.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-spec=models/transfusion.tfx
 out="${TFX_DEMO_DIR:-out/demo}"
 mkdir -p "$out"
-node bin/tfx.mjs check "$spec"
-node bin/tfx.mjs compile "$spec" --preset tiny --entry forward --stats -o "$out/wgsl"
-node bin/tfx.mjs init "$spec" --preset tiny --seed 0 -o "$out/weights.safetensors"
-node bin/tfx.mjs example-inputs "$spec" --preset tiny --entry forward --seed 1 -o "$out/inputs.safetensors"
-node bin/tfx.mjs run "$spec" --preset tiny --entry forward --backend webgpu --profile \
-  --weights "$out/weights.safetensors" --inputs "$out/inputs.safetensors" -o "$out/outputs.safetensors"
+node_modules/.bin/tsx bench/shapes-demo.ts models/checkpoints/shapes.safetensors --out "$out" "$@"
