@@ -34,7 +34,8 @@ export const heldOut = (seed: number, n: number, from = 0): Example[] => Array.f
 
 /**
  * Captions of images (one sequence each: BOI image EOI, then greedy text). Training sequences end with the
- * caption, so the model is not taught to stop: the text is read up to its first 'left' or 'right'.
+ * caption, so the model is not taught to stop (it runs on, e.g. "...bottom leftm righ"): the text is read up
+ * to the end of its first 'left' or 'right' (the last word of every caption), whatever follows.
  */
 export async function captionImages(engine: Engine, images: readonly Float32Array[], o: { temperature?: number; seed?: number; maxTokens?: number } = {}): Promise<string[]> {
   const outs = await generate(engine, images.map((image) => ({ tokens: [], image })), {
@@ -44,7 +45,7 @@ export async function captionImages(engine: Engine, images: readonly Float32Arra
   return outs.map((s) => {
     const gen = s.tokens.slice(s.promptLength), end = gen.findIndex((t) => t >= 256);
     const raw = decodeCaption(end < 0 ? gen : gen.slice(0, end));
-    const m = /^.*?\b(left|right)\b/.exec(raw);
+    const m = /^.*?(left|right)/.exec(raw);
     return (m ? m[0] : raw).trim();
   });
 }
