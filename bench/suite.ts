@@ -399,6 +399,7 @@ function kernelShape(k: Kernel, dims: Record<string, number>): string {
   const d = (x: Parameters<typeof dimEval>[0]) => dimEval(x, dims);
   switch (k.kind) {
     case 'map': return `[${k.shape.map(d).join(', ')}]`;
+    case 'scatter': return `[${k.shape.map(d).join(', ')}] over [${k.free.map(d).join(', ')}]`;
     case 'row': return `${k.rows.reduce((s, x) => s * d(x), 1)} rows x ${d(k.len)}`;
     case 'matmul': return `${k.batch.length ? `${k.batch.map(d).join('x')} x ` : ''}${d(k.M)}x${d(k.K)}x${d(k.N)}`;
     case 'attention': case 'attention_bwd': return `B${d(k.B)} H${d(k.Hq)}/${d(k.Hkv)} S${d(k.Sq)} D${k.D}`;

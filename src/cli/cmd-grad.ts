@@ -6,7 +6,7 @@ import type { HostTensor } from '../core/tensor.js';
 import { compileFile } from '../driver.js';
 import { UsageError } from '../errors.js';
 import { decomposeBackward } from '../ir/autodiff/decompose.js';
-import { GRAD_SUFFIX, requireKernels } from '../ir/autodiff/grad.js';
+import { DEVICE_KERNELS, GRAD_SUFFIX, requireKernels } from '../ir/autodiff/grad.js';
 import { interpret } from '../ir/interpreter.js';
 import { bindDims } from '../runtime/bind.js';
 import { loadSafetensors, saveSafetensors } from '../runtime/safetensors.js';
@@ -24,9 +24,9 @@ export default async function grad(a: Args): Promise<number> {
   const wPath = need(a, 'weights'), iPath = need(a, 'inputs'), out = need(a, 'o');
   const t0 = performance.now();
   const compiled = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
-  // WebGPU: scatter_add (and attention_grad where the fused flash backward does not apply) rewritten into ops it
-  // has kernels for (decompose.ts).
-  const program = backend === 'webgpu' ? { ...compiled, entries: [decomposeBackward(compiled.entries[0]!, {}, { fusedAttention: true })] } : compiled;
+  // WebGPU: attention_grad where the fused flash backward does not apply rewritten into ops it has kernels for
+  // (decompose.ts); scatter_add and the rest of attention_grad lower to their kernel kinds.
+  const program = backend === 'webgpu' ? { ...compiled, entries: [decomposeBackward(compiled.entries[0]!, {}, DEVICE_KERNELS)] } : compiled;
   const g = program.entries[0]!;
   log(`differentiated entry ${entry} of ${file} (preset ${program.preset}) in ${(performance.now() - t0).toFixed(0)} ms`);
   const weights = loadWeights(program, wPath);

@@ -4,7 +4,7 @@ import type { HostTensor } from '../core/tensor.js';
 import { UsageError, compileSource, readSpec } from '../driver.js';
 import type { Graph, Program } from '../ir/graph.js';
 import { decomposeBackward } from '../ir/autodiff/decompose.js';
-import { kernelGaps, requireKernels } from '../ir/autodiff/grad.js';
+import { DEVICE_KERNELS, kernelGaps, requireKernels } from '../ir/autodiff/grad.js';
 import { programToF16 } from '../ir/precision.js';
 import { bindDims, checkRequirements } from '../runtime/bind.js';
 import { loadCheckpointMap, mapCheckpoint, openCheckpoint, type CheckpointReader } from '../runtime/checkpoint.js';
@@ -100,7 +100,7 @@ export default async function run(a: Args): Promise<number> {
   // --f16: every tensor stored as f16 (math and accumulation stay f32 in registers).
   const picked = a.values.f16 ? programToF16(compiled) : compiled;
   // Device backends get backward ops (scatter_add, attention_grad) rewritten into ops they have kernels for.
-  const program = backend !== 'cpu' && kernelGaps(picked.entries[0]!, { fusedAttention: true }).length ? { ...picked, entries: [decomposeBackward(picked.entries[0]!, {}, { fusedAttention: true })] } : picked;
+  const program = backend !== 'cpu' && kernelGaps(picked.entries[0]!, DEVICE_KERNELS).length ? { ...picked, entries: [decomposeBackward(picked.entries[0]!, {}, DEVICE_KERNELS)] } : picked;
   const g = program.entries[0]!;
   log(`compiled ${file} (preset ${program.preset}, entry ${entry}) in ${ms(t0)}`);
   t0 = performance.now();

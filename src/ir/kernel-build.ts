@@ -14,6 +14,7 @@
  */
 import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
+import { buildScatter } from './kernel-build-scatter.js';
 import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
 
 const F32_MAX = 3.4028234663852886e38;
@@ -44,6 +45,7 @@ export function buildKernel(k: Kernel, buffers: readonly KBuffer[], symbols: rea
     case 'matmul': return k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
     case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : buildAttention(k, c);
     case 'attention_bwd': return buildAttentionBwd(k, c);
+    case 'scatter': return buildScatter(k, c);
   }
 }
 

@@ -26,6 +26,7 @@ function renumber(k: Kernel, f: (b: number) => number): Kernel {
   const base = { out: f(k.out), reads: k.reads.map(f) };
   switch (k.kind) {
     case 'map': return { ...k, ...base, value: ex(k.value) };
+    case 'scatter': return { ...k, ...base, value: ex(k.value), cond: k.cond && ex(k.cond) };
     case 'row': return { ...k, ...base, reds: k.reds.map((r) => ({ ...r, value: ex(r.value) })), store: { ...k.store, at: ex(k.store.at), value: ex(k.store.value) } };
     case 'matmul': return { ...k, ...base, a: ex(k.a), b: ex(k.b), epilogue: ex(k.epilogue), at: ex(k.at) };
     case 'attention': return { ...k, ...base, q: f(k.q), kbuf: f(k.kbuf), v: f(k.v), mask: k.mask && ex(k.mask), tiles: k.tiles === null ? null : f(k.tiles) };
@@ -40,6 +41,7 @@ function canonicalIds(k: Kernel): number[] {
   const ex = (e: KExpr | null) => { if (e) walkK(e, (x) => { if (x.k === 'load') see(x.buf); }); };
   switch (k.kind) {
     case 'map': ex(k.value); break;
+    case 'scatter': ex(k.cond); ex(k.value); break;
     case 'row': k.reds.forEach((r) => ex(r.value)); ex(k.store.at); ex(k.store.value); break;
     case 'matmul': ex(k.a); ex(k.b); ex(k.epilogue); ex(k.at); break;
     case 'attention': see(k.q); see(k.kbuf); see(k.v); if (k.tiles !== null) see(k.tiles); ex(k.mask); break;

@@ -236,6 +236,7 @@ export function printPlan(plan: KernelPlan): string {
     const show = (what: string, e: KExpr | null) => { if (e) lines.push(`  ${what} = ${exprText(e)}`); };
     switch (k.kind) {
       case 'map': lines.push(`  over [${k.shape.map((d) => d.key).join(', ')}]`); show('value', k.value); break;
+      case 'scatter': lines.push(`  out [${k.shape.map((d) => d.key).join(', ')}], summed in order over [${k.free.map((d) => d.key).join(', ')}]`); show('where', k.cond); show('value', k.value); break;
       case 'row':
         lines.push(`  rows [${k.rows.map((d) => d.key).join(', ')}], r < ${k.len.key}`);
         k.reds.forEach((r, j) => show(`red${j} = ${r.op} over r of`, r.value));

@@ -136,7 +136,21 @@ export interface AttentionBwdKernel extends KernelBase {
   readonly schedule: AttentionSchedule;
 }
 
-export type Kernel = MapKernel | RowKernel | MatmulKernel | AttentionKernel | AttentionBwdKernel;
+/**
+ * Deterministic scatter-add (kernel-build-scatter.ts): one invocation per output element (vars i0..), summing in
+ * row-major order over the free value axes (vars f0..) the `value` where `cond` holds (null: always); value axes
+ * passed straight to an output axis are not looped. No atomics: the order is fixed, the result reproducible.
+ */
+export interface ScatterKernel extends KernelBase {
+  readonly kind: 'scatter';
+  readonly shape: Shape;         // output, vars i0..
+  readonly free: Shape;          // free value axes, vars f0..
+  readonly cond: KExpr | null;
+  readonly value: KExpr;         // f32
+  readonly schedule: MapSchedule;
+}
+
+export type Kernel = MapKernel | RowKernel | MatmulKernel | AttentionKernel | AttentionBwdKernel | ScatterKernel;
 
 /** A whole entry lowered: buffers, kernels in execution order, where inputs/params/outputs live. */
 export interface KernelPlan {

@@ -35,7 +35,7 @@ export { DEFAULT_ATTENTION, DEFAULT_MATMUL } from './schedule.js';
 const MAP = DEFAULT_MAP;
 const NEG_BIG = -3.0e38;
 
-const MATERIAL = new Set(['input', 'param', 'matmul', 'reduce', 'softmax', 'log_softmax', 'rmsnorm', 'layernorm', 'attention', 'attention_grad']);
+const MATERIAL = new Set(['input', 'param', 'matmul', 'reduce', 'softmax', 'log_softmax', 'rmsnorm', 'layernorm', 'attention', 'attention_grad', 'scatter_add']);
 const INDEX_ONLY = new Set(['expand', 'reshape', 'permute', 'slice', 'const']);
 
 const storeType = (d: DType): DType => (d === 'bool' ? 'i32' : d === 'f16' || d === 'bf16' ? d : d === 'u32' || d === 'i64' ? 'i32' : d);
@@ -119,6 +119,7 @@ class Lowering {
         case 'softmax': case 'rmsnorm': case 'layernorm': this.normKernel(n); break;
         case 'attention': (this.opts.attention ?? 'fused') === 'fused' ? this.flashAttention(n) : this.unfusedAttention(n); break;
         case 'attention_grad': this.flashAttentionGrad(n); break;
+        case 'scatter_add': this.scatterKernel(n); break;
         default: this.mapKernel(n);
       }
       this.tagSources(first, n);
@@ -173,6 +174,7 @@ class Lowering {
       };
       switch (k.kind) {
         case 'map': visit(k.value); break;
+        case 'scatter': visit(k.cond); visit(k.value); break;
         case 'row': k.reds.forEach((r) => visit(r.value)); visit(k.store.value); visit(k.store.at); break;
         case 'matmul': visit(k.a); visit(k.b); visit(k.epilogue); break;
         case 'attention': reads.add(k.q); reads.add(k.kbuf); reads.add(k.v); visit(k.mask); if (k.tiles !== null) reads.add(k.tiles); break;
@@ -465,6 +467,31 @@ class Lowering {
     this.kernels.push({
       kind: 'attention', name, label: `flash attention, mask ${maskName}${tiles !== null ? ', block-sparse' : ''}`, opKind: 'attention',
       B, Hq, Hkv, Sq, Sk, D, Dv, q: qb, kbuf: kb, v: vb, mask, scale: (n.arg as { scale: number }).scale, tiles, reads: [], out, schedule: sched,
+    });
+  }
+
+  /**
+   * scatter_add as the deterministic scatter kernel: value axis k passed unchanged to output axis d (idx_d is
+   * exactly i_k, same size) reads the output index; the others (free) are looped in row-major order, and the
+   * value counts where every other clamped idx_d equals the output index (decompose.ts denseScatter, same rule).
+   */
+  scatterKernel(n: Node): void {
+    const values = n.src[0]!, out = n.shape, idx = (n.arg as { idx: readonly IExpr[] }).idx;
+    const pairedTo = new Map<number, number>();
+    idx.forEach((e, d) => { if (e.k === 'idx' && !pairedTo.has(e.i) && values.shape[e.i]!.key === out[d]!.key) pairedTo.set(e.i, d); });
+    const free = values.shape.map((_, k) => k).filter((k) => !pairedTo.has(k));
+    const vIdx = values.shape.map((_, k) => (pairedTo.has(k) ? kvar(`i${pairedTo.get(k)!}`) : kvar(`f${free.indexOf(k)}`)));
+    let cond: KExpr | null = null;
+    idx.forEach((e, d) => {
+      if (e.k === 'idx' && pairedTo.get(e.i) === d) return;
+      const eq = kbin('eq', kclamp(kcast(this.iexpr(e, vIdx, n.src.slice(1)), 'i32'), this.dim(out[d]!)), kvar(`i${d}`));
+      cond = cond ? kbin('and', cond, eq) : eq;
+    });
+    const value = kcast(this.at(values, vIdx), 'f32');
+    const buf = this.alloc(n, 'temp', `scatter_add %${n.id}`);
+    this.kernels.push({
+      kind: 'scatter', name: this.kname('scatter_add'), label: `scatter-add over ${free.length} free axes, fixed order`, opKind: 'scatter_add',
+      shape: out, free: free.map((k) => values.shape[k]!), cond, value, reads: [], out: buf, schedule: MAP,
     });
   }
 

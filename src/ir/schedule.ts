@@ -45,7 +45,7 @@ export function defaultAttention(Sq: Dim): AttentionSchedule {
 
 export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   switch (kind) {
-    case 'map': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
+    case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}`; }
     case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
@@ -55,7 +55,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
 /** Workgroup memory a kernel's schedule needs, bytes (what the builders declare). */
 export function workgroupBytes(k: Kernel, s: Schedule): number {
   switch (k.kind) {
-    case 'map': return 0;
+    case 'map': case 'scatter': return 0;
     case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
     case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : 4 * a.bk * (k.D + k.Dv); }
@@ -65,7 +65,7 @@ export function workgroupBytes(k: Kernel, s: Schedule): number {
 
 const invocations = (k: Kernel, s: Schedule): [number, number] => {
   switch (k.kind) {
-    case 'map': return [(s as MapSchedule).wg, 1];
+    case 'map': case 'scatter': return [(s as MapSchedule).wg, 1];
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
     case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq, 1]; }
@@ -96,7 +96,7 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
 export function scheduleCandidates(k: Kernel): Schedule[] {
   const out: Schedule[] = [k.schedule];
   switch (k.kind) {
-    case 'map':
+    case 'map': case 'scatter':
       for (const wg of [64, 128, 256]) for (const perThread of [1, 2, 4]) out.push({ wg, perThread });
       break;
     case 'row':

@@ -90,6 +90,7 @@ export function kernelSignature(k: Kernel): string {
   let body: unknown;
   switch (k.kind) {
     case 'map': body = [dims(k.shape), ex(k.value)]; break;
+    case 'scatter': body = [dims(k.shape), dims(k.free), k.cond && ex(k.cond), ex(k.value)]; break;
     case 'row': body = [dims(k.rows), k.len.key, k.reds.map((r) => [r.op, ex(r.value)]), k.store.perElement, ex(k.store.at), ex(k.store.value)]; break;
     case 'matmul': body = [dims(k.batch), k.M.key, k.N.key, k.K.key, ex(k.a), ex(k.b), ex(k.epilogue), ex(k.at)]; break;
     case 'attention': body = [[k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => d.key), k.D, k.Dv, buf(k.q), buf(k.kbuf), buf(k.v), ex(k.mask), k.scale]; break;
@@ -122,7 +123,7 @@ const pow2 = (x: unknown): boolean => posInt(x) && ((x as number) & ((x as numbe
 export function validSchedule(kind: Kernel['kind'], s: unknown): s is Schedule {
   if (!isObj(s)) return false;
   switch (kind) {
-    case 'map': return posInt(s['wg'], 1024) && posInt(s['perThread'], 64);
+    case 'map': case 'scatter': return posInt(s['wg'], 1024) && posInt(s['perThread'], 64);
     case 'row': return pow2(s['wg']) && (s['wg'] as number) <= 1024;  // the tree reduction halves wg
     case 'matmul': return posInt(s['wgX'], 1024) && posInt(s['wgY'], 1024) && posInt(s['tm'], 16) && posInt(s['tn'], 16) && posInt(s['tk']) && typeof s['shared'] === 'boolean';
     case 'attention': case 'attention_bwd': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean' && (s['splitk'] === undefined || posInt(s['splitk'], 1024));

@@ -2,13 +2,13 @@
  * A backward graph made only of ops the WebGPU backend already lowers (test/autodiff/specs/mlp.tfx: rmsnorm,
  * matmul, silu, log_softmax, softmax, a one-hot `for`) runs on WebGPU through the existing lowering and equals the
  * interpreter within 1e-4 of each gradient tensor's own scale; so does the whole Transfusion backward graph, its
- * attention_grad on the fused flash-attention backward kernels and scatter_add decomposed (dense scatter).
+ * attention_grad on the fused flash-attention backward kernels and scatter_add on the scatter kernel kind.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostTensor } from '../../src/core/tensor.js';
 import { compileFile } from '../../src/driver.js';
 import { decomposeBackward } from '../../src/ir/autodiff/decompose.js';
-import { kernelGaps } from '../../src/ir/autodiff/grad.js';
+import { DEVICE_KERNELS, kernelGaps } from '../../src/ir/autodiff/grad.js';
 import { graphNodes } from '../../src/ir/graph.js';
 import { compileEntry } from '../../src/runtime/webgpu/program.js';
 import { exampleInputs } from '../../src/runtime/example-inputs.js';
@@ -40,15 +40,16 @@ describe('gradients on WebGPU', () => {
     }
   });
 
-  it('Transfusion tiny loss_grad (fused flash attention backward, scatter_add decomposed) equals the interpreter', async () => {
+  it('Transfusion tiny loss_grad (fused flash attention backward, scatter-add kernel) equals the interpreter', async () => {
     const compiled = compileFile('models/transfusion.tfx', { preset: 'tiny', entries: ['loss', 'loss_grad'] }).program;
     expect(kernelGaps(compiled.entries[1]!).map((g) => g.op).sort()).toEqual(['attention_grad', 'scatter_add']);
-    // What `tfx grad --backend webgpu` runs: attention_grad kept for the attention_bwd kernels.
-    const program = { ...compiled, entries: [decomposeBackward(compiled.entries[1]!, {}, { fusedAttention: true })] };
-    expect(kernelGaps(program.entries[0]!, { fusedAttention: true })).toEqual([]);
+    // What `tfx grad --backend webgpu` runs: attention_grad and scatter_add kept for their kernel kinds.
+    const program = { ...compiled, entries: [decomposeBackward(compiled.entries[1]!, {}, DEVICE_KERNELS)] };
+    expect(kernelGaps(program.entries[0]!, DEVICE_KERNELS)).toEqual([]);
     expect(graphNodes(program.entries[0]!).some((n) => n.op === 'attention_grad')).toBe(true);
     const plan = compileEntry(program, program.entries[0]!.entry).plan;
     expect(plan.kernels.filter((k) => k.kind === 'attention_bwd').length).toBeGreaterThanOrEqual(4);
+    expect(plan.kernels.filter((k) => k.kind === 'scatter').length).toBeGreaterThanOrEqual(1);
     const inputs = exampleInputs(compiled, compiled.entries[0]!, 6, { batch: 2, seq: 24, images: 2 });
     const params = initParams(compiled.params, 8);
     const r = await runBoth(program, inputs, params);

@@ -12,11 +12,13 @@ import { fusedAttentionGradApplies } from '../lower.js';
 export interface DecomposeOptions {
   /** Keep attention_grad where the fused flash backward kernel applies (lower.ts fusedAttentionGradApplies). */
   readonly fusedAttention?: boolean;
+  /** Keep scatter_add for the deterministic scatter kernel kind (kernel-build-scatter.ts). */
+  readonly scatterKernel?: boolean;
 }
 
 export function decomposeBackward(g: Graph, _ctx: PassContext = {}, opts: DecomposeOptions = {}): Graph {
   return rebuild(g, (n, src, b) => {
-    if (n.op === 'scatter_add') return denseScatter(b, n as Node<'scatter_add'>, src);
+    if (n.op === 'scatter_add' && !opts.scatterKernel) return denseScatter(b, n as Node<'scatter_add'>, src);
     if (n.op === 'attention_grad' && !(opts.fusedAttention && fusedAttentionGradApplies(n))) return unfusedAttentionGrad(b, n as Node<'attention_grad'>, src);
     return copyNode(b, n, src);
   });

@@ -81,15 +81,20 @@ export const NO_KERNEL_YET: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The ops of `g` that the device backends cannot lower yet, with what they stand for. */
-export function kernelGaps(g: Graph, opts: { fusedAttention?: boolean } = {}): { op: string; what: string }[] {
-  // With fusedAttention, an attention_grad the flash backward kernel covers is no gap (lower.ts).
+export function kernelGaps(g: Graph, opts: KernelOptions = {}): { op: string; what: string }[] {
+  // With fusedAttention, an attention_grad the flash backward kernel covers is no gap (lower.ts); with
+  // scatterKernel, no scatter_add is.
   const ops = new Set(topoSort(g.outputs.map((o) => o.node))
-    .filter((n) => !(opts.fusedAttention && fusedAttentionGradApplies(n))).map((n) => n.op as string));
+    .filter((n) => !(opts.fusedAttention && fusedAttentionGradApplies(n)) && !(opts.scatterKernel && n.op === 'scatter_add')).map((n) => n.op as string));
   return [...NO_KERNEL_YET].filter(([op]) => ops.has(op)).map(([op, what]) => ({ op, what }));
 }
 
 /** Throws TFX6007 when `g` needs an op that `backend` has no kernel for yet. */
-export function requireKernels(g: Graph, backend: string, opts: { fusedAttention?: boolean } = { fusedAttention: true }): void {
+/** Which backward ops the device lowering takes as kernels (the rest is decomposed: decompose.ts). */
+export interface KernelOptions { readonly fusedAttention?: boolean; readonly scatterKernel?: boolean }
+export const DEVICE_KERNELS: KernelOptions = { fusedAttention: true, scatterKernel: true };
+
+export function requireKernels(g: Graph, backend: string, opts: KernelOptions = DEVICE_KERNELS): void {
   const gaps = kernelGaps(g, opts);
   if (gaps.length) throw new TfxError('TFX6007', `entry '${g.entry}' needs ${gaps.map((x) => `'${x.op}' (${x.what})`).join(' and ')}, which ${gaps.length > 1 ? 'have' : 'has'} no ${backend} kernel yet; use --backend cpu`);
 }
