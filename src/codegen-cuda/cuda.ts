@@ -15,6 +15,7 @@ import type { KBuffer, Kernel } from '../ir/kernel.js';
 import { buildKernel } from '../ir/kernel-build.js';
 import { bodyResources, gridText, launchGrid, lowerBody, type KBody } from '../ir/kernel-ir.js';
 import type { TargetLimits } from '../ir/schedule.js';
+import { GELU_C, GELU_K } from '../ir/semantics.js';
 
 const F32_MAX = 3.4028234663852886e38;
 /** Divisors that need no zero guard: positive integer literals. */
@@ -59,7 +60,7 @@ export const CUDA = {
     neg: (a) => `(-${a})`, exp: (a) => `expf(${a})`, log: (a) => `logf(${a})`, sqrt: (a) => `sqrtf(${a})`,
     rsqrt: (a) => `rsqrtf(${a})`, tanh: (a) => `tanhf(${a})`,
     sigmoid: (a) => `(1.0f / (1.0f + expf(-${a})))`, silu: (a) => `(${a} / (1.0f + expf(-${a})))`,
-    gelu: (a) => `(0.5f * ${a} * (1.0f + tanhf(0.7978845608028654f * (${a} + 0.044715f * ${a} * ${a} * ${a}))))`,
+    gelu: (a) => `(0.5f * ${a} * (1.0f + tanhf(${GELU_K}f * (${a} + ${GELU_C}f * ${a} * ${a} * ${a}))))`,
     sin: (a) => `sinf(${a})`, cos: (a) => `cosf(${a})`, abs: (a, t) => (isF(t) ? `fabsf(${a})` : `abs(${a})`),
     recip: (a) => `(1.0f / ${a})`, not: (a) => `(!${a})`,
     floor: (a, t) => (isF(t) ? `floorf(${a})` : a), ceil: (a, t) => (isF(t) ? `ceilf(${a})` : a),

@@ -11,8 +11,10 @@ import { dedupKernels } from '../ir/kernel-dedup.js';
 import { buildKernel } from '../ir/kernel-build.js';
 import { bodyResources, gridText, launchGrid, lowerBody, type KBody } from '../ir/kernel-ir.js';
 import type { TargetLimits } from '../ir/schedule.js';
+import { GELU_C, GELU_K, TANH_CLAMP } from '../ir/semantics.js';
 
 const F32_MAX = 3.4028234663852886e38;
+const TC = `-${TANH_CLAMP}.0f, ${TANH_CLAMP}.0f`;
 /** x / 0 = x % 0 = 0 (the interpreter's rule): a literal zero folds, a divisor read at run time is guarded. */
 function intDivMod(op: '/' | '%', a: string, b: string, t: DType): string {
   if (t !== 'i32') return `(${a} ${op} ${b})`;
@@ -32,9 +34,9 @@ function f32Literal(v: number): string {
 export const WGSL = {
   unary: {
     neg: (a) => `(-${a})`, exp: (a) => `exp(${a})`, log: (a) => `log(${a})`, sqrt: (a) => `sqrt(${a})`,
-    rsqrt: (a) => `inverseSqrt(${a})`, tanh: (a) => `tanh(clamp(${a}, -15.0f, 15.0f))`,
+    rsqrt: (a) => `inverseSqrt(${a})`, tanh: (a) => `tanh(clamp(${a}, ${TC}))`,
     sigmoid: (a) => `(1.0f / (1.0f + exp(-(${a}))))`, silu: (a) => `(${a} / (1.0f + exp(-(${a}))))`,
-    gelu: (a) => `(0.5f * ${a} * (1.0f + tanh(clamp(0.7978845608028654f * (${a} + 0.044715f * ${a} * ${a} * ${a}), -15.0f, 15.0f))))`,
+    gelu: (a) => `(0.5f * ${a} * (1.0f + tanh(clamp(${GELU_K}f * (${a} + ${GELU_C}f * ${a} * ${a} * ${a}), ${TC}))))`,
     sin: (a) => `sin(${a})`, cos: (a) => `cos(${a})`, abs: (a) => `abs(${a})`, recip: (a) => `(1.0f / ${a})`,
     not: (a) => `(!${a})`, floor: (a, t) => (t === 'f32' ? `floor(${a})` : a), ceil: (a, t) => (t === 'f32' ? `ceil(${a})` : a),
   },

@@ -11,6 +11,7 @@ import type { BinOp, Decl, Expr, Module, Name, Stmt } from '../dsl/ast.js';
 import { Diagnostics, type Code, type Note, type Span } from '../dsl/diagnostics.js';
 import { Builder, ShapeError } from './builder.js';
 import type { BinaryOp, DimRequirement, Graph, IExpr, InitRule, Node, ParamInfo, Program, UnaryOp } from './graph.js';
+import { f32Binary, f32Unary, FLOAT_BINARY, FLOAT_UNARY, intMod } from './semantics.js';
 
 /** Most distinct graph nodes one program may grow to (repeat and block calls expand); docs/errors.md. */
 export const MAX_GRAPH_NODES = 50_000; // the 7b preset of transfusion.tfx has ~5.6k
@@ -575,7 +576,7 @@ class Elaborator {
     if (a.k === 'poison') throw new Poisoned();
     if (a.k === 'num') {
       if (op === 'not') return { k: 'num', v: a.v ? 0 : 1, int: true };
-      const v = foldUnary(op, a.v);
+      const v = foldUnary(op, a.v, a.int);
       if (!Number.isFinite(v)) err('TFX2005', `constant expression is not finite (${v})`, span);
       return { k: 'num', v, int: a.int && (op === 'neg' || op === 'abs' || op === 'floor' || op === 'ceil') };
     }
@@ -978,25 +979,9 @@ function describe(v: Value): string {
   }
 }
 
-function foldUnary(op: UnaryOp | 'neg', x: number): number {
-  switch (op) {
-    case 'neg': return -x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'sqrt': return Math.sqrt(x);
-    case 'rsqrt': return 1 / Math.sqrt(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'silu': return x / (1 + Math.exp(-x));
-    case 'gelu': return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-    case 'sin': return Math.sin(x);
-    case 'cos': return Math.cos(x);
-    case 'abs': return Math.abs(x);
-    case 'recip': return 1 / x;
-    case 'not': return x ? 0 : 1;
-    case 'floor': return Math.floor(x);
-    case 'ceil': return Math.ceil(x);
-  }
+/** Config arithmetic: ints exact, floats by the f32 rule of semantics.ts (one f32 rounding per op, as a kernel). */
+function foldUnary(op: UnaryOp | 'neg', x: number, int: boolean): number {
+  return int && (op === 'neg' || op === 'abs' || op === 'floor' || op === 'ceil') ? FLOAT_UNARY[op](x) : f32Unary(op, x);
 }
 
 function foldBinary(op: BinaryOp, a: { v: number; int: boolean }, b: { v: number; int: boolean }, span: Span): Value {
@@ -1006,18 +991,15 @@ function foldBinary(op: BinaryOp, a: { v: number; int: boolean }, b: { v: number
     if (isInt && !Number.isSafeInteger(v)) err('TFX2005', `integer constant ${v} is too large`, span);
     return { k: 'num', v, int: isInt };
   };
+  const f = (o: keyof typeof FLOAT_BINARY): Value => r(int ? FLOAT_BINARY[o](a.v, b.v) : f32Binary(o, a.v, b.v));
   switch (op) {
-    case 'add': return r(a.v + b.v);
-    case 'sub': return r(a.v - b.v);
-    case 'mul': return r(a.v * b.v);
+    case 'add': case 'sub': case 'mul': case 'max': case 'min': return f(op);
     case 'div':
       if (b.v === 0) return err('TFX2005', 'division by zero in a constant expression', span);
       if (int && a.v % b.v !== 0) return err('TFX2005', `integer division ${a.v} / ${b.v} is not exact; use ceil_div(a, b), round_up(a, m) or a float literal`, span);
-      return r(a.v / b.v);
-    case 'mod': if (b.v === 0) return err('TFX2005', 'modulo by zero in a constant expression', span); return r(a.v % b.v);
-    case 'pow': return r(a.v ** b.v, int && b.v >= 0);
-    case 'max': return r(Math.max(a.v, b.v));
-    case 'min': return r(Math.min(a.v, b.v));
+      return f('div');
+    case 'mod': if (b.v === 0) return err('TFX2005', 'modulo by zero in a constant expression', span); return int ? r(intMod(a.v, b.v)) : f('mod');
+    case 'pow': return int && b.v >= 0 ? r(a.v ** b.v, true) : r(f32Binary('pow', a.v, b.v), false);
     case 'lt': return r(+(a.v < b.v), true);
     case 'le': return r(+(a.v <= b.v), true);
     case 'gt': return r(+(a.v > b.v), true);

@@ -9,6 +9,9 @@
  */
 import { isFloat, type DType } from '../core/dtype.js';
 import type { BinaryOp, UnaryOp } from './graph.js';
+import { FLOAT_BINARY, FLOAT_UNARY, intDiv, intMod, roundBf16, roundF16 } from './semantics.js';
+
+export { roundBf16, roundF16 };
 
 /** Thrown for mistakes a caller can make (missing inputs, wrong shapes); the message is one line. */
 export class InterpError extends Error {}
@@ -16,35 +19,6 @@ export class InterpError extends Error {}
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
-
-const f32Box = new Float32Array(1);
-const u32Box = new Uint32Array(f32Box.buffer);
-
-/** Round to the nearest bf16 (ties to even) via the f32 bit pattern; NaN stays NaN, overflow becomes Inf. */
-export function roundBf16(x: number): number {
-  f32Box[0] = x;
-  if (Number.isNaN(f32Box[0])) return NaN;
-  const bits = u32Box[0]!;
-  u32Box[0] = ((bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return f32Box[0];
-}
-
-/** Round to the nearest f16 (ties to even), subnormals included; |x| >= 65520 overflows to Inf. */
-export function roundF16(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return x > 0 ? Infinity : -Infinity;
-  // Binade of a, floored at f16's smallest normal exponent so subnormals share the 2^-24 spacing.
-  let e = Math.max(Math.floor(Math.log2(a)), -14);
-  while (e > -14 && 2 ** e > a) e--;
-  while (2 ** (e + 1) <= a) e++;
-  const ulp = 2 ** (e - 10);
-  const q = a / ulp; // exact: scaling by a power of two
-  let r = Math.floor(q);
-  const frac = q - r;
-  if (frac > 0.5 || (frac === 0.5 && r % 2 === 1)) r++;
-  return Math.sign(x) * r * ulp;
-}
 
 export type Kind = 'float' | 'int' | 'uint' | 'bool';
 /** i64 is held in an Int32Array by HostTensor, so it is computed exactly like i32. */
@@ -103,28 +77,7 @@ export function castScalar(x: number, from: DType, to: DType): number {
   return x | 0;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
-function floatUnary(op: UnaryOp, x: number): number {
-  switch (op) {
-    case 'neg': return -x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'sqrt': return Math.sqrt(x);
-    case 'rsqrt': return 1 / Math.sqrt(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'silu': return x / (1 + Math.exp(-x));
-    case 'gelu': return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-    case 'sin': return Math.sin(x);
-    case 'cos': return Math.cos(x);
-    case 'abs': return Math.abs(x);
-    case 'recip': return 1 / x;
-    case 'not': return x === 0 ? 1 : 0;
-    case 'floor': return Math.floor(x);
-    case 'ceil': return Math.ceil(x);
-  }
-}
+const floatUnary = (op: UnaryOp, x: number): number => FLOAT_UNARY[op](x);
 
 /**
  * Unary op on a canonical scalar of dtype t; the result is canonical in t ('not' always gives bool 0/1).
@@ -168,26 +121,17 @@ export function binaryScalar(op: BinaryOp, a: number, b: number, t: DType): numb
   const x = numericValue(a, t), y = numericValue(b, t);
   switch (op) {
     case 'lt': case 'le': case 'gt': case 'ge': case 'eq': case 'ne': return compare(op, x, y);
-    case 'max': return canon(Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y), t);
-    case 'min': return canon(Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y), t);
+    case 'max': case 'min': return canon(FLOAT_BINARY[op](x, y), t);
     default: break;
   }
   if (k === 'float') {
-    switch (op) {
-      case 'add': return canon(x + y, t);
-      case 'sub': return canon(x - y, t);
-      case 'mul': return canon(x * y, t);
-      case 'div': return canon(x / y, t);
-      case 'pow': return canon(Math.pow(x, y), t);
-      default: return canon(x % y, t); // 'mod'
-    }
+    return canon(FLOAT_BINARY[op](x, y), t);
   }
   switch (op) {
-    case 'add': return canon(x + y, t);
-    case 'sub': return canon(x - y, t);
+    case 'add': case 'sub': return canon(FLOAT_BINARY[op](x, y), t);
     case 'mul': return canon(Math.imul(a, b), t); // f64 products of 32-bit ints lose low bits
-    case 'div': return y === 0 ? 0 : canon(Math.trunc(x / y), t);
+    case 'div': return canon(intDiv(x, y), t);
     case 'pow': return castScalar(Math.pow(x, y), 'f32', t);
-    default: return y === 0 ? 0 : canon(x % y, t); // 'mod'
+    default: return canon(intMod(x, y), t); // 'mod'
   }
 }

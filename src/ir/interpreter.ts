@@ -13,6 +13,9 @@
  * - cast: float -> int truncates toward zero and saturates (NaN -> 0); int <-> int reinterprets the 32 bits;
  *   anything -> bool is `!= 0` (NaN -> true); bool -> number is 0/1.
  *
+ * The scalar formulas are stated once in semantics.ts (shared with constant folding, config arithmetic and the
+ * renderers' constants).
+ *
  * Ops. unary: gelu is the tanh approximation 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))), silu x*sigmoid(x),
  * rsqrt 1/sqrt, recip 1/x, `not` on bool; on ints neg/abs wrap and floor/ceil are the identity. binary on
  * equal shapes (the builder inserts expand); comparisons give bool; and/or on bool; pow is float.
