@@ -54,7 +54,8 @@ export const WGSL = {
     if (from === 'bool') return to === 'f32' ? `select(0.0f, 1.0f, ${a})` : `select(0i, 1i, ${a})`;
     // bf16 lives in f32 registers (and f32 storage): a cast rounds to nearest even by bits, NaN kept.
     if (to === 'bf16') { const u = `bitcast<u32>(f32(${a}))`; return `select(bitcast<f32>((${u} + 0x7fffu + ((${u} >> 16u) & 1u)) & 0xffff0000u), f32(${a}), f32(${a}) != f32(${a}))`; }
-    return `${wgslType(to)}(${a})`;
+    // f16 lives in f32 registers: a cast rounds to f16 there too, by bits (Mesa folds f32(f16(x)) to x).
+    return to === 'f16' ? `tfx_f16(f32(${a}))` : `${wgslType(to)}(${a})`;
   },
   literal: (v, t) => (t === 'bool' ? (v ? 'true' : 'false') : t === 'f32' || t === 'f16' || t === 'bf16' ? f32Literal(v) : v === -2147483648 ? 'i32(-2147483647 - 1)' : v < 0 ? `(${v}i)` : `${v}i`),
   type: (t) => wgslType(t),
@@ -82,6 +83,15 @@ const STMT = {
 export const WEBGPU_LIMITS: TargetLimits = {
   name: 'webgpu', workgroupBytes: 16384, invocations: 256, workgroupSize: [256, 256, 64], groupsPerDim: 65535, bindingBytes: 134217728, storageBuffers: 8, bf16Storage: false,
 };
+
+/** Round an f32 to the nearest f16 (ties to even, subnormals, overflow to Inf), kept in f32; declared where used. */
+const ROUND_F16 = `fn tfx_f16(x: f32) -> f32 {
+  let a = abs(x);
+  if (a >= 65520.0f) { let big = 1e38f; return x * big * big; }
+  if (a < 6.103515625e-5f) { return round(x * 16777216.0f) * 5.9604644775390625e-8f; }
+  let u = bitcast<u32>(x);
+  return bitcast<f32>((u + 0xfffu + ((u >> 13u) & 1u)) & 0xffffe000u);
+}`;
 
 function storageType(t: DType): string { return t === 'f16' ? 'f16' : wgslType(t); }
 function wgslType(t: DType): string {
@@ -129,11 +139,13 @@ export function renderWgslBody(built: KBody, buffers: readonly KBuffer[], symbol
   }
   if (res.buffers.some((id) => buffers[id]!.dtype === 'f16')) decl.unshift('enable f16;');
   for (const a of b.shared) decl.push(`var<workgroup> ${a.name}: array<${wgslType(a.dtype)}, ${a.size}>;`);
+  const body = printStmts(b, WGSL, STMT, (id) => buffers[id]!.dtype);
+  if (body.some((l) => l.includes('tfx_f16('))) decl.push(ROUND_F16);
   const code = [
     `// ${b.name}: ${b.label.replace(/[^\x20-\x7e]/g, '?')}`, ...decl,
     `@compute @workgroup_size(${b.workgroup.join(', ')})`,
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {',
-    ...printStmts(b, WGSL, STMT, (id) => buffers[id]!.dtype), '}', '',
+    ...body, '}', '',
   ].join('\n');
   return { name: b.name, code, bindings, workgroups: (dims) => launchGrid(b, dims, WEBGPU_LIMITS.groupsPerDim), dispatchText: gridText(b, symbols) };
 }

@@ -163,6 +163,8 @@ export interface KernelPlan {
   readonly outputs: readonly { readonly name: string; readonly buf: number; readonly shape: Shape; readonly dtype: DType }[];
   /** Tile-class maps the runtime must compute before launching (block-sparse attention). */
   readonly tileMaps: readonly TileMapSpec[];
+  /** Ids of the graph nodes whose values the kernels store in a buffer (the rest live in registers). */
+  readonly stored?: ReadonlySet<number>;
 }
 
 /** How the runtime derives one attention's tile classes from the per-position inputs, in O(tiles + S). */

@@ -139,7 +139,7 @@ class Lowering {
       return { name: o.name, buf, shape: o.node.shape, dtype: o.node.dtype };
     });
     this.fixReads();
-    return { entry: this.g.entry, symbols: this.symbols, buffers: this.buffers, kernels: this.kernels, inputs, params, outputs, tileMaps: this.tileMaps };
+    return { entry: this.g.entry, symbols: this.symbols, buffers: this.buffers, kernels: this.kernels, inputs, params, outputs, tileMaps: this.tileMaps, stored: new Set(this.bufOf.keys()) };
   }
 
   /** Graph nodes computed inside kernels being lowered (read through `at` without a buffer), each with the
