@@ -36,7 +36,7 @@ export interface BenchCase {
   readonly meta: Record<string, unknown>;
 }
 
-function uniform(rng: Rng, n: number): Float32Array {
+export function uniform(rng: Rng, n: number): Float32Array {
   const f = new Float32Array(n);
   for (let i = 0; i < n; i++) f[i] = rng.uniform(-1, 1);
   return f;
@@ -87,14 +87,9 @@ export function matmulCase(m: number, k: number, n: number, seed = 1): BenchCase
 
 export interface AttentionOptions { readonly S: number; readonly H?: number; readonly D?: number; readonly masked?: boolean; readonly patches?: number; readonly seed?: number }
 
-/**
- * Self-attention B=1, H heads, head dim D over a Transfusion layout: text with up to two images of `patches`
- * patches (BOI, patches, EOI), as many as fit in S, at random offsets. masked: false drops the mask.
- */
-export function attentionCase(o: AttentionOptions): BenchCase {
-  const { S, H = 8, D = 64, masked = true, patches = 256, seed = 7 } = o;
-  const rng = Rng.seeded(seed);
-  const nImg = Math.min(2, Math.floor(S / (patches + 3)));
+/** img[q] of a Transfusion sequence: -1 for text, j for the patches of image j (up to two, BOI/EOI around each) at random offsets. */
+export function transfusionLayout(rng: Rng, S: number, patches: number, maxImages = 2): { img: Int32Array; nImg: number } {
+  const nImg = Math.min(maxImages, Math.floor(S / (patches + 3)));
   const img = new Int32Array(S).fill(-1);
   const free = S - nImg * (patches + 2);
   const cuts = Array.from({ length: nImg }, () => rng.int(0, free + 1)).sort((x, y) => x - y);
@@ -105,6 +100,18 @@ export function attentionCase(o: AttentionOptions): BenchCase {
     for (let p = 0; p < patches; p++) img[pos++] = j;
     pos++;                                            // EOI
   }
+  return { img, nImg };
+}
+
+/**
+ * Self-attention B=1, H heads, head dim D over a Transfusion layout: text with up to two images of `patches`
+ * patches (BOI, patches, EOI), as many as fit in S, at random offsets. masked: false drops the mask.
+ */
+export function attentionCase(o: AttentionOptions): BenchCase {
+  const { S, H = 8, D = 64, masked = true, patches = 256, seed = 7 } = o;
+  const rng = Rng.seeded(seed);
+  const { img, nImg } = transfusionLayout(rng, S, patches);
+
   const g = new Builder();
   const q = g.input('q', 'f32', sh(1, H, S, D)), k = g.input('k', 'f32', sh(1, H, S, D)), v = g.input('v', 'f32', sh(1, H, S, D));
   const len = g.input('len', 'i32', sh(1)), imgIn = g.input('img', 'i32', sh(1, S));

@@ -3,6 +3,7 @@
  * chart of median ms per variant, the winner highlighted; no scripts, no CDN.
  */
 import type { BenchRecord, BenchResult } from './suite.js';
+import { attentionBwdText } from './attention-bwd.js';
 
 const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -38,6 +39,7 @@ export function textReport(res: BenchResult): string {
       L.push(`  S=${a.S} H${a.H} (${a.images} img): ${f(a.sparse_ms)} / ${f(a.dense_ms)} / ${a.unfused_ms === null ? 'does not fit' : f(a.unfused_ms)} ms; ${a.sparse_vs_unfused === null ? '-' : `${a.sparse_vs_unfused}x`}; mask/nomask ${a.mask_vs_nomask}; tiles ${(100 * t.empty / n).toFixed(0)}/${(100 * t.full / n).toFixed(0)}/${(100 * t.partial / n).toFixed(0)}%; ${mib(a.peak_bytes_fused)} / ${mib(a.peak_bytes_unfused)}`);
     }
   }
+  if (res.attention_bwd) L.push(...attentionBwdText(res.attention_bwd.check, res.attention_bwd.rows));
   if (res.tuning) {
     L.push('', `tuning (${res.tuning.cache}): best speedup over the default ${res.tuning.max_speedup}x${res.tuning.stopped_by_budget ? ' (budget spent before every variant ran)' : ''}`);
     for (const k of res.tuning.kernels) L.push(`  ${k.kernel} ${k.op} x${k.instances}: ${k.default_variant} ${f(k.default_ms)} ms -> ${k.best_variant} ${f(k.best_ms)} ms (${k.speedup}x, ${k.tried} tried)`);
@@ -84,10 +86,11 @@ export function htmlReport(res: BenchResult): string {
   const tune = res.tuning ? `<h2>Tuning</h2><p>cache: ${esc(res.tuning.cache)}; best speedup ${res.tuning.max_speedup}x</p>` + table(['kernel', 'op', 'instances', 'default', 'ms', 'best', 'ms', 'speedup'], res.tuning.kernels.map((k) => [k.kernel, k.op, k.instances, k.default_variant, f(k.default_ms), k.best_variant, f(k.best_ms), `${k.speedup}x`])) : '';
   const fwd = res.forward ? `<h2>Forward</h2>` + table(['plan', 'ms / forward', 'correct', 'share by op kind'], Object.entries(res.forward).filter(([, s]) => s).map(([n, s]) => [n, f(s!.ms), s!.correct ? 'yes' : 'NO', s!.by_kind.map((k) => `${k.kind} ${(100 * k.share).toFixed(0)}%`).join(', ')])) : '';
   const peers = res.peers.length ? `<h2>Peers</h2>` + table(['op', 'shape', 'peer', 'tfx speedup', 'timing', 'tfx ms', 'peer ms', 'peer wall ms', 'peer output'], res.peers.map((p) => [p.op, p.shape, p.peer, `${p.speedup_vs_peer}x`, p.peer_timing, f(p.peer_timing === 'gpu' ? p.ours_gpu_ms : p.ours_wall_ms), f(p.peer_ms), f(p.peer_wall_ms), p.peer_correct === null ? '-' : p.peer_correct ? 'matches' : 'differs'])) : '';
+  const bwd = res.attention_bwd ? `<h2>Attention backward, fused vs unfused</h2><pre>${esc(attentionBwdText(res.attention_bwd.check, res.attention_bwd.rows).join('\n'))}</pre>` : '';
   const notes = [...res.skipped.map((s) => `skipped ${s.op} ${s.variant} ${s.shape}: ${s.reason}`), ...res.notes].map((n) => `<li>${esc(n)}</li>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>tfx bench ${esc(res.date)}</title><style>
 body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}h3{font-size:14px;margin:1.2em 0 .2em}
 </style></head><body><h1>tfx bench</h1><p>${esc(res.device)}<br>${esc(res.date)}${res.quick ? ' (quick)' : ''}. Median GPU ms (timestamp queries) after warm-up; green = fastest correct variant, red = wrong output.</p>
-${fwd}${tune}${att}${peers}${notes ? `<ul>${notes}</ul>` : ''}<h2>Variants</h2>${charts}</body></html>
+${fwd}${tune}${att}${bwd}${peers}${notes ? `<ul>${notes}</ul>` : ''}<h2>Variants</h2>${charts}</body></html>
 `;
 }

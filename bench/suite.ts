@@ -70,6 +70,8 @@ export interface BenchResult {
   peers: PeerRatio[]; notes: string[];
   /** Host-side costs (Benchmark.js): compile, tile classification, session call vs one-shot call. */
   host?: import('./host.js').HostRecord[];
+  /** `--op attention-bwd`: fused vs unfused attention backward (bench/attention-bwd.ts). */
+  attention_bwd?: { check: import('./attention-bwd.js').AttentionBwdCheck; rows: import('./attention-bwd.js').AttentionBwdRow[] };
 }
 
 /** One attention table row: sequence length, heads, patches per image. */
@@ -90,6 +92,16 @@ export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchR
   const res: BenchResult = { version: 1, date: new Date().toISOString(), device: ctx.deviceString, quick: o.quick, records: [], skipped: [], attention_table: [], peers: [], notes: [] };
   const b = new Bencher(ctx, o, res);
   const wants = (kind: string) => o.op === undefined || o.op === kind;
+  if (o.op === 'attention-bwd') {
+    const { benchAttentionBwd } = await import('./attention-bwd.js');
+    const shapes = o.quick ? [256] : [1024, 2048];
+    o.progress.add(1 + shapes.length * (2 + 2 * (o.quick ? 2 : 3)));
+    res.attention_bwd = await benchAttentionBwd(ctx, (g) => lowerCase(g), {
+      shapes, H: 1, D: 64, patches: o.quick ? 32 : 256, samples: o.quick ? 2 : 3, cutAfterS: 1024,
+      check: { S: 128, patches: 32 }, tick: (l) => o.progress.tick(l), notes: res.notes,
+    });
+    return res;
+  }
   const modelKinds = o.op === undefined || !['attention-table', 'peers'].includes(o.op);
   if (modelKinds) await b.model();
   if (o.op === undefined || o.op === 'host') await b.host();

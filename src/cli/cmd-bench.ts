@@ -14,7 +14,7 @@ import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
 import { chooseEntry } from './defaults.js';
 
-const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate'];
+const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate', 'attention-bwd'];
 
 type AttentionShape = { S: number; H: number; patches: number };
 
