@@ -13,17 +13,10 @@ import { generate, generationEntries, type Prompt } from '../generate/generate.j
 import { isPixelSpace, readPromptImage, writeImage } from '../generate/image-io.js';
 import { checkSampling } from '../generate/sampling.js';
 import { loadWeights } from './cmd-run.js';
-import { intFlag, oneFile, str, type Args } from './main.js';
+import { intFlag, numFlag, oneFile, str, type Args } from './main.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
-function numFlag(a: Args, k: string, dflt: number): number {
-  const v = str(a, k);
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${k} must be a number, got '${v}'`);
-  return x;
-}
 
 export default async function generateCmd(a: Args): Promise<number> {
   const file = oneFile(a);

@@ -14,17 +14,10 @@ import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../train/checkpo
 import { HostTrainer } from '../train/host.js';
 import { PAPER_ADAMW } from '../train/optim.js';
 import { loadWeights } from './cmd-run.js';
-import { intFlag, oneFile, str, type Args } from './main.js';
+import { intFlag, numFlag, oneFile, str, type Args } from './main.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
-function numFlag(a: Args, k: string, dflt: number): number {
-  const v = str(a, k);
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) || !Number.isFinite(x)) throw new UsageError(`--${k} must be a number, got '${v}'`);
-  return x;
-}
 
 /** `shapes` or `shapes:SEED`: the captioned-shapes data set (src/data/shapes.ts) with that seed (default 0). */
 function parseData(s: string): { source: 'shapes'; seed: number } {

@@ -276,6 +276,14 @@ export function need(a: Args, k: string): string {
   if (v === undefined) throw new UsageError(`missing ${k.length === 1 ? '-' : '--'}${k}`);
   return v;
 }
+/** A decimal number flag (digits, optional fraction and exponent; no hex, no separators). */
+export function numFlag(a: Args, k: string, dflt: number): number {
+  const v = str(a, k);
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v) || !Number.isFinite(x)) throw new UsageError(`--${k} must be a number, got '${v}'`);
+  return x;
+}
 export function intFlag(a: Args, k: string, dflt?: number): number {
   const v = str(a, k);
   if (v === undefined) { if (dflt === undefined) throw new UsageError(`missing --${k}`); return dflt; }
