@@ -42,6 +42,8 @@ export interface PipelineOptions {
   /** Call `onDump` with each entry's graph after this stage. */
   readonly dumpAfter?: string | undefined;
   readonly onDump?: ((stage: string, g: Graph) => void) | undefined;
+  /** Call with the graph after every stage (planEntry's stage hook). */
+  readonly onStage?: ((stage: string, g: Graph) => void) | undefined;
   /** Replace the stage table (tests of the pipeline machinery); PIPELINE by default. */
   readonly stages?: readonly Stage[] | undefined;
 }
@@ -59,6 +61,7 @@ export function runGraphPipeline(g: Graph, opts: PipelineOptions = {}): Graph {
     if (errs.length)
       throw new Error(`pass '${stage.name}' broke an IR invariant in entry '${g.entry}': ${errs[0]}${errs.length > 1 ? ` (and ${errs.length - 1} more)` : ''}`);
     if (stage.name === opts.dumpAfter) opts.onDump?.(stage.name, cur);
+    opts.onStage?.(stage.name, cur);
   }
   return cur;
 }
@@ -97,14 +100,7 @@ export interface PlanOptions {
 
 /** Graph passes, fusion, scheduling for a target: the one path from an elaborated entry to a kernel plan. */
 export function planEntry(g: Graph, symbols: readonly string[], opts: PlanOptions): { graph: Graph; plan: KernelPlan } {
-  let graph = g;
-  const ctx: PassContext = { dims: opts.dims };
-  for (const stage of PIPELINE) {
-    graph = stage.run(graph, ctx);
-    const errs = verifyGraph(graph);
-    if (errs.length) throw new Error(`pass '${stage.name}' broke an IR invariant in entry '${g.entry}': ${errs[0]}`);
-    opts.onStage?.(stage.name, graph);
-  }
+  const graph = runGraphPipeline(g, { dims: opts.dims, onStage: opts.onStage });
   const fused = lowerGraph(graph, symbols, opts.lower ?? {});
   opts.onStage?.('fuse', fused);
   let plan = scheduleForTarget(fused, opts.limits);
