@@ -9,6 +9,7 @@ import { dimAdd, dimAsConst, dimConst, dimEq, shapeProduct, type Dim, type Shape
 import { isFloat } from '../../core/dtype.js';
 import { TfxError } from '../../errors.js';
 import type { Builder } from '../builder.js';
+import { mapIExpr } from '../passes/rebuild.js';
 import type { IExpr, Node, Op, OpArgs } from '../graph.js';
 import { binaryDeriv, derivIExpr, floatLoads, mul, unaryDeriv } from './iexpr-grad.js';
 
@@ -140,9 +141,7 @@ export const RULES: { readonly [O in Op]: Rule<O> } = {
   scatter_add: (n, g, i, b) => {
     if (i !== 0) return null;
     // values[i] reached out[clamp(idx(i))]: read g there (loads of the index sources shift by one, past g).
-    const shift = (e: IExpr): IExpr => (e.k === 'load' ? { ...e, src: e.src + 1, idx: e.idx.map(shift) }
-      : e.k === 'un' || e.k === 'cast' ? { ...e, a: shift(e.a) } : e.k === 'bin' ? { ...e, a: shift(e.a), b: shift(e.b) }
-        : e.k === 'where' ? { ...e, c: shift(e.c), a: shift(e.a), b: shift(e.b) } : e);
+    const shift = (e: IExpr): IExpr => mapIExpr(e, (x) => (x.k === 'load' ? { ...x, src: x.src + 1 } : x));
     return b.compute(g.dtype, n.src[0]!.shape, [g, ...n.src.slice(1)], { k: 'load', src: 0, idx: n.arg.idx.map(shift), dtype: g.dtype });
   },
   attention_grad: () => { throw new AutodiffError('attention_grad has no derivative rule (second derivatives are not supported)'); },
