@@ -41,6 +41,8 @@ export class PlanRunner {
   plan!: KernelPlan;
   kernels!: RenderedKernel[];
   tileCounts = new Map<number, { empty: number; full: number; partial: number }>();
+  /** Where each tile map of the current plan lives (a tagged plan gets its own buffers: see use()). */
+  private tileBufs = new Map<number, string>();
 
   constructor(readonly ctx: GpuContext, readonly graph: Graph, plan: KernelPlan, readonly dims: Readonly<Record<string, number>>,
     readonly inputs: ReadonlyMap<string, HostTensor>, readonly params: ReadonlyMap<string, HostTensor>) {
@@ -58,14 +60,21 @@ export class PlanRunner {
     }
   }
 
-  /** Switch to a plan over the same buffers (a rescheduled kernel); tile maps are recomputed for it. */
-  async use(plan: KernelPlan): Promise<void> {
+  /**
+   * Switch to a plan over the same buffers (a rescheduled kernel); tile maps are recomputed for it. With a `tag`
+   * the tile maps get buffers of their own, so dispatches captured under different tags (attention variants with
+   * different tile sizes) can be interleaved.
+   */
+  async use(plan: KernelPlan, tag = ''): Promise<void> {
     checkFits(plan, this.dims, this.ctx);
     this.plan = plan;
     this.kernels = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
+    this.tileBufs = new Map();
     for (const t of await computeTileMaps(plan, this.graph, this.inputs, { ...this.dims })) {
-      this.ex.alloc(`b${t.buf}`, Math.max(4, t.classes.length * 4));
-      this.ex.write(`b${t.buf}`, t.classes);
+      const name = tag ? `b${t.buf}@${tag}` : `b${t.buf}`;
+      this.ex.alloc(name, Math.max(4, t.classes.length * 4));
+      this.ex.write(name, t.classes);
+      this.tileBufs.set(t.buf, name);
       this.tileCounts.set(t.buf, t.counts);
     }
   }
@@ -74,9 +83,12 @@ export class PlanRunner {
     const k = this.kernels[i]!;
     return {
       label: k.name, kind: this.plan.kernels[i]!.opKind, code: k.code, entryPoint: 'main',
-      bindings: k.bindings.map((b) => (b < 0 ? 'dims' : `b${b}`)), workgroups: k.workgroups(this.dimVals),
+      bindings: k.bindings.map((b) => (b < 0 ? 'dims' : this.tileBufs.get(b) ?? `b${b}`)), workgroups: k.workgroups(this.dimVals),
     };
   }
+
+  /** The dispatches of kernels `which` under the current plan, to time later (timeDispatches). */
+  capture(which: readonly number[]): Dispatch[] { return which.map((i) => this.dispatch(i)); }
 
   /** Every kernel once, in order; returns the entry's outputs. */
   async runAll(): Promise<Map<string, HostTensor>> {
@@ -102,7 +114,11 @@ export class PlanRunner {
    * timed ones in one submission (one timestamp pair per dispatch).
    */
   async time(which: readonly number[], warmup: number, iters: number): Promise<Timing> {
-    const one = which.map((i) => this.dispatch(i));
+    return this.timeDispatches(this.capture(which), warmup, iters);
+  }
+
+  /** GPU ms per iteration of `one` (captured dispatches), as time() does. */
+  async timeDispatches(one: readonly Dispatch[], warmup: number, iters: number): Promise<Timing> {
     if (warmup > 0) await this.ex.run(Array.from({ length: warmup }, () => one).flat());
     const res = await this.ex.run(Array.from({ length: iters }, () => one).flat(), { profile: true });
     if (res.timings.length !== iters * one.length) throw new Error(`no GPU timestamps on this adapter (${res.warning ?? 'timestamp-query missing'})`);
@@ -112,8 +128,8 @@ export class PlanRunner {
   }
 
   /** Wall ms per call, submit through the output on the host (how the peers are timed). */
-  async wall(which: readonly number[], iters: number, readBuf: number): Promise<Timing> {
-    const one = which.map((i) => this.dispatch(i));
+  async wall(which: readonly number[] | readonly Dispatch[], iters: number, readBuf: number): Promise<Timing> {
+    const one = which.map((x) => (typeof x === 'number' ? this.dispatch(x) : x));
     const times: number[] = [];
     for (let it = 0; it < iters; it++) {
       const t0 = performance.now();

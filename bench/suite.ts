@@ -3,6 +3,9 @@
  * kernel signature with --tune), standalone matmul and attention, the fused-attention table, and peers.
  * Every variant is checked against the interpreter before it is timed; only correct variants can win.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dimEval } from '../src/core/dim.js';
 import type { HostTensor } from '../src/core/tensor.js';
 import { compileFile, readSpec } from '../src/driver.js';
@@ -23,6 +26,8 @@ import type { GpuContext } from '../src/runtime/webgpu/device.js';
 import { initParams } from '../src/runtime/weights.js';
 import { attentionCase, denseMask, matmulCase, type BenchCase } from './cases.js';
 import { DoesNotFitError, PlanRunner, stats, type Timing } from './plan-runner.js';
+import type { Dispatch } from '../src/runtime/webgpu/executor.js';
+import type { PreparedPeer } from './peers/index.js';
 import { variantsFor, scheduleName, type Variant } from './variants.js';
 
 /** A standalone case (no spec): fusion and the WebGPU scheduling stage, as planEntry does after the graph passes. */
@@ -51,7 +56,10 @@ export interface AttentionRow {
   nomask_ms: number; sparse_vs_unfused: number | null; mask_vs_nomask: number;
   tiles: { empty: number; full: number; partial: number; total: number };
   peak_bytes_fused: number; peak_bytes_unfused: number;
+  /** median / min / max ms and sample count of the figures above, by variant name. */
+  spread?: Record<string, Spread>;
 }
+export interface Spread { median: number; min: number; max: number; n: number }
 export interface KernelTune { kernel: string; op: string; signature: string; label: string; default_variant: string; best_variant: string; default_ms: number; best_ms: number; speedup: number; tried: number; instances: number }
 export interface ForwardSummary {
   ms: number; by_kind: { kind: string; ms: number; share: number; kernels: number }[]; correct: boolean; max_err: number;
@@ -60,10 +68,30 @@ export interface ForwardSummary {
   by_line?: { line: string; text: string; ms: number; share: number; kernels: number }[];
   by_block?: { block: string; ms: number; share: number; kernels: number }[];
 }
-export interface PeerRatio { op: string; shape: string; peer: string; ours_gpu_ms: number; ours_wall_ms: number; peer_ms: number; peer_timing: 'gpu' | 'wall'; peer_wall_ms: number; speedup_vs_peer: number; peer_correct: boolean | null; note?: string }
+/** tfx against one peer on one case, measured interleaved; speedup_vs_peer = peer ms / tfx ms (> 1: tfx faster). */
+export interface PeerRatio {
+  op: string; shape: string; peer: string; ours_variant?: string; ours_gpu_ms: number; ours_wall_ms: number; peer_ms: number; peer_timing: 'gpu' | 'wall'; peer_wall_ms: number;
+  speedup_vs_peer: number; peer_correct: boolean | null; note?: string;
+  /** The two figures the ratio divides (like for like: both GPU or both end to end). */
+  ours?: Spread; peer_stats?: Spread;
+}
+
+/** Where and how a run was made: what a reader needs before believing any figure of it. */
+export interface Banner {
+  adapter: string;
+  /** A CPU rasterizer (lavapipe / llvmpipe, SwiftShader, a fallback adapter), not a GPU. */
+  software_gpu: boolean;
+  cpus: number;
+  /** 1-minute load average when the run started and ended (the machine is shared). */
+  load_start: number; load_end?: number;
+  node: string; tfx_version: string; commit?: string;
+  command: string;
+  /** How variants and shapes were chosen (the same every run). */
+  selection: string;
+}
 
 export interface BenchResult {
-  version: 1; date: string; device: string; model?: { file: string; preset: string; entry: string; dims: Record<string, number> };
+  version: 1; date: string; device: string; banner?: Banner; model?: { file: string; preset: string; entry: string; dims: Record<string, number> };
   quick: boolean; records: BenchRecord[]; skipped: Skipped[]; attention_table: AttentionRow[];
   tuning?: { budget_s: number; spent_s: number; cache: string; kernels: KernelTune[]; max_speedup: number; stopped_by_budget: boolean };
   forward?: { default: ForwardSummary; tuned?: ForwardSummary };
@@ -89,7 +117,23 @@ export interface BenchOptions {
 const ms = (x: number) => Math.round(x * 1e4) / 1e4;
 
 export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchResult> {
-  const res: BenchResult = { version: 1, date: new Date().toISOString(), device: ctx.deviceString, quick: o.quick, records: [], skipped: [], attention_table: [], peers: [], notes: [] };
+  const res: BenchResult = { version: 1, date: new Date().toISOString(), device: ctx.deviceString, banner: banner(ctx), quick: o.quick, records: [], skipped: [], attention_table: [], peers: [], notes: [] };
+  try { return await runSuite(ctx, o, res); } finally { res.banner!.load_end = loadavg()[0]!; }
+}
+
+/** Adapter, software or not, machine load, versions and the command line. */
+function banner(ctx: GpuContext): Banner {
+  let commit: string | undefined, version = '?';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* not a checkout */ }
+  try { version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version; } catch { /* unknown */ }
+  return {
+    adapter: ctx.deviceString, software_gpu: /software|fallback|llvmpipe|lavapipe|swiftshader/i.test(ctx.deviceString), cpus: cpus().length, load_start: loadavg()[0]!,
+    node: process.version, tfx_version: version, ...(commit ? { commit } : {}), command: `tfx ${process.argv.slice(2).join(' ')}`,
+    selection: 'deterministic: the schedule candidates of src/ir/schedule.ts in their fixed order, pruned by the device limits; seeded inputs; variants and peers sampled interleaved (rotating order)',
+  };
+}
+
+async function runSuite(ctx: GpuContext, o: BenchOptions, res: BenchResult): Promise<BenchResult> {
   const b = new Bencher(ctx, o, res);
   const wants = (kind: string) => o.op === undefined || o.op === kind;
   if (o.op === 'attention-bwd') {
@@ -113,6 +157,8 @@ export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchR
 
 class Bencher {
   private readonly maxIters: number; private readonly minIters: number; private readonly targetMs: number;
+  /** The fastest correct matmul variant per standalone shape (peers time it next to the default). */
+  readonly bestMatmul = new Map<string, Variant>();
   constructor(readonly ctx: GpuContext, readonly o: BenchOptions, readonly res: BenchResult) {
     [this.minIters, this.maxIters, this.targetMs] = o.quick ? [3, 8, 100] : [5, 25, 600];
   }
@@ -266,127 +312,246 @@ class Bencher {
     return { summary: { ms: ms(total), by_kind, correct: c.correct, max_err: c.maxErr, kernels, by_line, by_block }, perKernel };
   }
 
+  // ---- interleaved measurement ------------------------------------------------------------------------
+
+  /**
+   * Samples every participant in rounds, the order rotated each round, so changes in machine load hit all of them
+   * alike and ratios within one run are fair. Rounds: enough for about `targetMs` of the slowest participant's
+   * warm-up time, at least minIters. After three rounds a participant more than 3x slower than the fastest (of
+   * those that can win) is not sampled again: its record says how many samples it has.
+   */
+  async interleave(parts: readonly Part[], label: string): Promise<Timing[]> {
+    const slowest = Math.max(...parts.map((p) => p.warm), 0.01);
+    const rounds = Math.max(this.minIters, Math.min(this.maxIters, Math.floor(this.targetMs / slowest)));
+    const samples = parts.map(() => [] as number[]);
+    const live = parts.map(() => true);
+    this.o.progress.add(rounds);
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < parts.length; j++) {
+        const at = (j + r) % parts.length;
+        if (live[at]) samples[at]!.push(await parts[at]!.take());
+      }
+      if (r === 2) {
+        const best = Math.min(...parts.map((p, j) => (p.canWin ? stats(samples[j]!).median : Infinity)));
+        parts.forEach((p, j) => { if (p.canWin && stats(samples[j]!).median > 3 * best) live[j] = false; });
+      }
+      this.o.progress.tick(`${label} round ${r + 1}/${rounds}`);
+    }
+    return samples.map((x) => stats(x));
+  }
+
   // ---- standalone ops ---------------------------------------------------------------------------------
 
-  /** Variants of the single kernel of a standalone case; returns the default and best correct timings. */
-  async standalone(c: BenchCase, op: string, pick?: (all: Variant[]) => Variant[]): Promise<{ dflt?: Timing; best?: { v: Variant; t: Timing } }> {
-    const plan = lowerCase(c.graph);
+  /**
+   * The variants of the single kernel of a standalone case, each checked against the interpreter and warmed up
+   * (compiled) on `runner`, as participants of an interleaved measurement. Each variant's tile maps get their own
+   * buffers (tag = variant name).
+   */
+  async variantParts(c: BenchCase, runner: PlanRunner, plan: KernelPlan, op: string, pick?: (all: Variant[]) => Variant[]): Promise<(Part & { v: Variant })[]> {
     const i = plan.kernels.findIndex((k) => k.kind === 'matmul' || k.kind === 'attention');
     const all = variantsFor(plan.kernels[i]!, this.ctx.limits, c.dims, pick ? 1000 : this.o.quick ? 3 : this.o.tune ? 24 : 10).variants;
     const variants = pick ? pick(all) : all;
     this.o.progress.add(variants.length);
+    const out: (Part & { v: Variant })[] = [];
+    for (const v of variants) {
+      await runner.use(withSchedule(plan, i, v.schedule), v.name);
+      const chk = c.check([...(await runner.runAll()).values()][0]!);
+      const d = runner.capture([i]);
+      const warm = (await runner.timeDispatches(d, 0, 1)).median;
+      out.push({
+        v, warm, canWin: chk.correct, take: async () => (await runner.timeDispatches(d, 0, 1)).median,
+        rec: { op, variant: v.name, shape: c.shape, backend: 'webgpu', correct: chk.correct, max_err: chk.maxErr, group: 'op', is_default: v.isDefault, sampled_check: chk.sampled, timing: 'gpu' },
+      });
+      this.o.progress.tick(`${op} ${c.shape} ${v.name} (checked)`);
+    }
+    return out;
+  }
+
+  /** Records the timings of interleaved participants; returns the record of each. */
+  recordParts(c: BenchCase, parts: readonly Part[], ts: readonly Timing[]): BenchRecord[] {
+    return parts.map((p, j) => this.record({ ...p.rec, ...timingFields(ts[j]!), ...caseRates(c, ts[j]!.median), iters: ts[j]!.samples.length }));
+  }
+
+  /** Variants of the single kernel of a standalone case, timed interleaved; returns the default and best correct ones. */
+  async standalone(c: BenchCase, op: string, pick?: (all: Variant[]) => Variant[]): Promise<{ dflt?: Timing; best?: { v: Variant; t: Timing } }> {
+    const plan = lowerCase(c.graph);
     const runner = new PlanRunner(this.ctx, c.graph, plan, c.dims, c.inputs, new Map());
     const out: { dflt?: Timing; best?: { v: Variant; t: Timing } } = {};
     try {
-      for (const v of variants) {
-        await runner.use(withSchedule(plan, i, v.schedule));
-        const chk = c.check([...(await runner.runAll()).values()][0]!);
-        const t = await this.time(runner, [i]);
-        this.record({ op, variant: v.name, shape: c.shape, backend: 'webgpu', ...timingFields(t), ...caseRates(c, t.median), correct: chk.correct, max_err: chk.maxErr, group: 'op', is_default: v.isDefault, sampled_check: chk.sampled, timing: 'gpu', iters: t.samples.length });
-        if (v.isDefault) out.dflt = t;
-        if (chk.correct && (!out.best || t.median < out.best.t.median)) out.best = { v, t };
-        this.o.progress.tick(`${op} ${c.shape} ${v.name}`);
-      }
+      const parts = await this.variantParts(c, runner, plan, op, pick);
+      const ts = await this.interleave(parts, `${op} ${c.shape}`);
+      this.recordParts(c, parts, ts);
+      parts.forEach((p, j) => {
+        const t = ts[j]!;
+        if (p.v.isDefault) out.dflt = t;
+        // Only a variant sampled as often as the rest can be called the best.
+        if (p.canWin && t.samples.length === Math.max(...ts.map((x) => x.samples.length)) && (!out.best || t.median < out.best.t.median)) out.best = { v: p.v, t };
+      });
+      if (op === 'matmul' && out.best) this.bestMatmul.set(c.shape, out.best.v);
     } finally { runner.destroy(); }
     return out;
   }
 
-  /** One case as a whole plan (all its kernels timed together), e.g. unfused attention. */
-  async wholePlan(c: BenchCase, plan: KernelPlan, op: string, variant: string): Promise<{ t: Timing; correct: boolean } | null> {
-    this.o.progress.add(1);
+  /** One case as a whole plan (all its kernels timed together, e.g. unfused attention) as a participant; null if it does not fit. */
+  async planPart(c: BenchCase, plan: KernelPlan, op: string, variant: string, runners: PlanRunner[]): Promise<Part | null> {
     let runner: PlanRunner;
     try { runner = new PlanRunner(this.ctx, c.graph, plan, c.dims, c.inputs, new Map()); } catch (e) {
       if (!(e instanceof DoesNotFitError)) throw e;
       this.res.skipped.push({ op, variant, shape: c.shape, reason: `does not fit: ${e.message}` });
-      this.o.progress.tick(`${op} ${variant} does not fit`);
       return null;
     }
-    try {
-      await runner.use(plan);
-      const chk = c.check([...(await runner.runAll()).values()][0]!);
-      const t = await this.time(runner, plan.kernels.map((_, j) => j));
-      this.record({ op, variant, shape: c.shape, backend: 'webgpu', ...timingFields(t), ...caseRates(c, t.median), correct: chk.correct, max_err: chk.maxErr, group: 'attention', sampled_check: chk.sampled, timing: 'gpu', iters: t.samples.length });
-      this.o.progress.tick(`${op} ${c.shape} ${variant}`);
-      return { t, correct: chk.correct };
-    } finally { runner.destroy(); }
+    runners.push(runner);
+    await runner.use(plan);
+    const chk = c.check([...(await runner.runAll()).values()][0]!);
+    const d = runner.capture(plan.kernels.map((_, j) => j));
+    const warm = (await runner.timeDispatches(d, 0, 1)).median;
+    return {
+      warm, canWin: false, take: async () => (await runner.timeDispatches(d, 0, 1)).median,
+      rec: { op, variant, shape: c.shape, backend: 'webgpu', correct: chk.correct, max_err: chk.maxErr, group: 'attention', sampled_check: chk.sampled, timing: 'gpu' },
+    };
   }
 
   async attentionRow({ S, H, patches }: AttentionShape): Promise<void> {
     const masked = attentionCase({ S, H, patches });
-    const before = this.res.records.length;
-    // Sparse tilings (fewer for long sequences: each call is slow on a software GPU) and the dense default.
+    // Sparse tilings (fewer for long sequences: each call is slow on a software GPU) and the dense default;
+    // unfused and no-mask as whole plans: all interleaved in one measurement.
     const nSparse = this.o.quick ? 1 : S <= 512 ? 5 : 2;
-    const fused = await this.standalone(masked, 'attention', (all) => [
-      ...all.filter((v) => (v.schedule as { sparse: boolean }).sparse).slice(0, nSparse),
-      ...all.filter((v) => !(v.schedule as { sparse: boolean }).sparse).slice(0, 1),
-    ]);
-    const ours = this.res.records.slice(before);
-    const bestOf = (sparse: boolean) => ours.filter((r) => r.correct && r.variant.startsWith(sparse ? 'sparse' : 'dense')).sort((a, c) => a.median_ms - c.median_ms)[0];
-    const sp = bestOf(true), dn = bestOf(false);
-    const unfusedPlan = lowerCase(masked.graph, { attention: 'unfused' });
-    const unfused = await this.wholePlan(masked, unfusedPlan, 'attention', 'unfused');
-    const nomaskCase = attentionCase({ S, H, patches, masked: false });
-    const nm = await this.wholePlan(nomaskCase, lowerCase(nomaskCase.graph), 'attention', 'fused_nomask');
-    const sparsePlan = lowerCase(masked.graph);
-    const counts = await tileCounts(this.ctx, masked, sparsePlan);
-    if (!sp || !dn || !nm) { this.res.notes.push(`attention S=${S}: a variant failed its check; row incomplete`); return; }
-    const peak = (p: KernelPlan) => planMemory(p, {}).plannedBytes;
-    this.res.attention_table.push({
-      S, H, images: masked.meta['images'] as number, sparse_ms: sp.median_ms, sparse_best: sp.variant, dense_ms: dn.median_ms,
-      unfused_ms: unfused ? ms(unfused.t.median) : null, ...(unfused ? {} : { unfused_note: 'does not fit (S x S scores exceed maxStorageBufferBindingSize)' }),
-      nomask_ms: ms(nm.t.median), sparse_vs_unfused: unfused ? Math.round((unfused.t.median / sp.median_ms) * 100) / 100 : null,
-      mask_vs_nomask: Math.round((sp.median_ms / nm.t.median) * 1000) / 1000, tiles: counts,
-      peak_bytes_fused: peak(sparsePlan), peak_bytes_unfused: peak(unfusedPlan),
-    });
-    void fused;
+    const plan = lowerCase(masked.graph);
+    const runners: PlanRunner[] = [new PlanRunner(this.ctx, masked.graph, plan, masked.dims, masked.inputs, new Map())];
+    try {
+      const fused = await this.variantParts(masked, runners[0]!, plan, 'attention', (all) => [
+        ...all.filter((v) => (v.schedule as { sparse: boolean }).sparse).slice(0, nSparse),
+        ...all.filter((v) => !(v.schedule as { sparse: boolean }).sparse).slice(0, 1),
+      ]);
+      const unfusedPlan = lowerCase(masked.graph, { attention: 'unfused' });
+      const unfused = await this.planPart(masked, unfusedPlan, 'attention', 'unfused', runners);
+      const nomaskCase = attentionCase({ S, H, patches, masked: false });
+      const nm = await this.planPart(nomaskCase, lowerCase(nomaskCase.graph), 'attention', 'fused_nomask', runners);
+      const parts = [...fused, ...(unfused ? [unfused] : []), ...(nm ? [nm] : [])];
+      const ts = await this.interleave(parts, `attention S${S}`);
+      const recs = this.recordParts(masked, parts, ts);
+      const bestOf = (sparse: boolean) => recs.slice(0, fused.length).filter((r) => r.correct && r.variant.startsWith(sparse ? 'sparse' : 'dense')).sort((a, c) => a.median_ms - c.median_ms)[0];
+      const sp = bestOf(true), dn = bestOf(false);
+      const uf = unfused ? recs[fused.length]! : null, nmr = nm ? recs[recs.length - 1]! : null;
+      const counts = await tileCounts(this.ctx, masked, plan);
+      if (!sp || !dn || !nmr || !nmr.correct || (uf && !uf.correct)) { this.res.notes.push(`attention S=${S}: a variant failed its check; row incomplete`); return; }
+      const peak = (p: KernelPlan) => planMemory(p, {}).plannedBytes;
+      this.res.attention_table.push({
+        S, H, images: masked.meta['images'] as number, sparse_ms: sp.median_ms, sparse_best: sp.variant, dense_ms: dn.median_ms,
+        unfused_ms: uf ? uf.median_ms : null, ...(uf ? {} : { unfused_note: 'does not fit (S x S scores exceed maxStorageBufferBindingSize)' }),
+        nomask_ms: nmr.median_ms, sparse_vs_unfused: uf ? Math.round((uf.median_ms / sp.median_ms) * 100) / 100 : null,
+        mask_vs_nomask: Math.round((sp.median_ms / nmr.median_ms) * 1000) / 1000, tiles: counts,
+        peak_bytes_fused: peak(plan), peak_bytes_unfused: peak(unfusedPlan),
+        spread: Object.fromEntries([sp, dn, uf, nmr].filter((r): r is BenchRecord => !!r).map((r) => [r.variant, { median: r.median_ms, min: r.min_ms, max: r.max_ms, n: r.iters }])),
+      });
+    } finally { for (const r of runners) r.destroy(); }
   }
 
   // ---- peers ------------------------------------------------------------------------------------------
 
+  /**
+   * tfx (its default schedule and, where the matmul search ran, its best variant) and every peer on the same
+   * cases, interleaved call by call. tfx is timed both ways: GPU timestamps, and end to end like the peers
+   * (submit through the result read back on the host). A ratio compares GPU time with GPU time where the peer
+   * has it (tfjs), else end-to-end time with end-to-end time.
+   */
   async peers(): Promise<void> {
-    const { runPeer, peerNames } = await import('./peers/index.js');
-    const sizes = this.o.quick ? [256] : [256, 512, 1024, 2048];
-    const opts = this.o.quick ? { warmup: 1, iters: 3 } : { warmup: 2, iters: 7 };
-    const cases: { c: BenchCase; peers: readonly string[]; peerCase: Parameters<typeof runPeer>[1] }[] = [];
-    for (const n of sizes) {
+    const { preparePeer, peerFailure, peerNames } = await import('./peers/index.js');
+    type PeerCase = Parameters<typeof preparePeer>[1];
+    const sizes = this.o.matmulSizes.length ? this.o.matmulSizes.filter(([m, k, n]) => m === k && k === n).map(([n]) => n!) : [256];
+    const cases: { c: BenchCase; peers: readonly (typeof peerNames)[number][]; peerCase: PeerCase }[] = [];
+    for (const n of this.o.quick ? sizes.slice(0, 1) : sizes) {
       const c = matmulCase(n, n, n, 3);
       cases.push({ c, peers: peerNames, peerCase: { op: 'matmul', m: n, k: n, n, a: c.inputs.get('a')!.data as Float32Array, b: c.inputs.get('b')!.data as Float32Array } });
     }
-    const S = 512, att = attentionCase({ S, seed: 11 });
-    cases.push({ c: att, peers: ['tfjs-webgpu'], peerCase: { op: 'attention', b: 1, h: 8, s: S, d: 64, q: att.inputs.get('q')!.data as Float32Array, k: att.inputs.get('k')!.data as Float32Array, v: att.inputs.get('v')!.data as Float32Array, mask: denseMask(S, att.meta['img'] as Int32Array) } });
-    this.o.progress.add(cases.reduce((s, x) => s + 1 + x.peers.length, 0));
+    const S = this.o.quick ? 128 : 512, att = attentionCase({ S, seed: 11, ...(this.o.quick ? { patches: 32 } : {}) });
+    cases.push({ c: att, peers: ['tfjs-webgpu'], peerCase: { op: 'attention', b: 1, h: att.meta['H'] as number ?? 8, s: S, d: 64, q: att.inputs.get('q')!.data as Float32Array, k: att.inputs.get('k')!.data as Float32Array, v: att.inputs.get('v')!.data as Float32Array, mask: denseMask(S, att.meta['img'] as Int32Array) } });
+    this.o.progress.add(cases.reduce((s, x) => s + x.peers.length, 0));
     for (const { c, peers, peerCase } of cases) {
       const plan = lowerCase(c.graph);
       const runner = new PlanRunner(this.ctx, c.graph, plan, c.dims, c.inputs, new Map());
-      let gpu: Timing, wall: Timing, chk: ReturnType<BenchCase['check']>;
+      const prepared: PreparedPeer[] = [];
       try {
         await runner.use(plan);
-        chk = c.check([...(await runner.runAll()).values()][0]!);
+        const chk = c.check([...(await runner.runAll()).values()][0]!);
         const all = plan.kernels.map((_, j) => j);
-        gpu = await this.time(runner, all);
-        wall = await runner.wall(all, opts.iters + 2, plan.outputs[0]!.buf);
-      } finally { runner.destroy(); }
-      const variant = c.op === 'matmul' ? scheduleName('matmul', plan.kernels[0]!.schedule) : 'fused_sparse_default';
-      this.record({ op: c.op, variant, shape: c.shape, backend: 'webgpu', ...timingFields(gpu), ...caseRates(c, gpu.median), correct: chk.correct, max_err: chk.maxErr, group: 'peer', sampled_check: chk.sampled, timing: 'gpu', iters: gpu.samples.length });
-      this.record({ op: c.op, variant: `${variant} (end to end)`, shape: c.shape, backend: 'webgpu', ...timingFields(wall), ...caseRates(c, wall.median), correct: chk.correct, max_err: chk.maxErr, group: 'peer', timing: 'wall', iters: wall.samples.length });
-      this.o.progress.tick(`ours ${c.op} ${c.shape}`);
-      for (const peer of peers) {
-        const r = await runPeer(peer as 'tfjs-webgpu', peerCase, opts);
-        this.o.progress.tick(`${peer} ${c.op} ${c.shape}`);
-        if (!r.available) { this.res.skipped.push({ op: c.op, variant: c.op === 'matmul' ? 'matmul' : 'composed', shape: c.shape, reason: r.reason ?? `${peer} unavailable` }); continue; }
-        const pw = stats(r.times_ms), pk = r.kernel_ms?.length ? stats(r.kernel_ms) : undefined;
-        const pc = r.output ? c.check({ dtype: 'f32', shape: [r.output.length], data: r.output }) : undefined;
-        const pt = pk ?? pw;
-        this.record({ op: c.op, variant: c.op === 'matmul' ? 'matmul' : 'composed (mask as additive bias)', shape: c.shape, backend: peer, ...timingFields(pt), ...caseRates(c, pt.median), correct: pc?.correct ?? false, max_err: pc?.maxErr ?? NaN, group: 'peer', timing: pk ? 'gpu' : 'wall', iters: pt.samples.length, ...(r.device ? { note: r.device } : {}) });
-        // Like for like: GPU time against a peer's GPU time where it has one, else end to end against end to end.
-        const oursMs = pk ? gpu.median : wall.median;
-        this.res.peers.push({
-          op: c.op, shape: c.shape, peer, ours_gpu_ms: ms(gpu.median), ours_wall_ms: ms(wall.median), peer_ms: ms(pt.median), peer_timing: pk ? 'gpu' : 'wall',
-          peer_wall_ms: ms(pw.median), speedup_vs_peer: Math.round((pt.median / oursMs) * 100) / 100, peer_correct: pc?.correct ?? null,
-        });
+        const dflt = c.op === 'matmul' ? scheduleName('matmul', plan.kernels[0]!.schedule) : 'fused_sparse_default';
+        const ours: { name: string; d: Dispatch[]; correct: boolean; maxErr: number }[] = [{ name: dflt, d: runner.capture(all), correct: chk.correct, maxErr: chk.maxErr }];
+        const best = this.bestMatmul.get(c.shape);
+        if (c.op === 'matmul' && best && best.name !== dflt) {
+          await runner.use(withSchedule(plan, 0, best.schedule), best.name);
+          const bc = c.check([...(await runner.runAll()).values()][0]!);
+          ours.push({ name: best.name, d: runner.capture(all), correct: bc.correct, maxErr: bc.maxErr });
+        }
+        const parts: Part[] = [];
+        const rec = (variant: string, correct: boolean, maxErr: number, timing: 'gpu' | 'wall', backend = 'webgpu', note?: string): Part['rec'] =>
+          ({ op: c.op, variant, shape: c.shape, backend, correct, max_err: maxErr, group: 'peer', timing, ...(note ? { note } : {}) });
+        for (const o of ours) {
+          const take = async () => (await runner.timeDispatches(o.d, 0, 1)).median;
+          parts.push({ warm: await take(), canWin: false, take, rec: rec(o.name, o.correct, o.maxErr, 'gpu') });
+          const wall = async () => (await runner.wall(o.d, 1, plan.outputs[0]!.buf)).median;
+          parts.push({ warm: await wall(), canWin: false, take: wall, rec: rec(`${o.name} (end to end)`, o.correct, o.maxErr, 'wall') });
+        }
+        const nOurs = parts.length;
+        const peerParts: { peer: string; wall: number; kernel?: number; device: string }[] = [];
+        for (const peer of peers) {
+          const p = await preparePeer(peer, peerCase);
+          this.o.progress.tick(`${peer} ${c.op} ${c.shape}`);
+          const variant = c.op === 'matmul' ? 'matmul' : 'composed (mask as additive bias)';
+          if ('reason' in p) { this.res.skipped.push({ op: c.op, variant, shape: c.shape, reason: p.reason }); continue; }
+          prepared.push(p);
+          try {
+            const t0 = performance.now();
+            const out = await p.call();   // warm-up (compiles), checked like ours
+            const warm = performance.now() - t0;
+            const pc = c.check({ dtype: 'f32', shape: [out.length], data: out });
+            const device = await p.device();
+            const call = async () => { const t = performance.now(); await p.call(); return performance.now() - t; };
+            peerParts.push({ peer, wall: parts.length, device });
+            parts.push({ warm, canWin: false, take: call, rec: rec(`${variant} (end to end)`, pc.correct, pc.maxErr, 'wall', peer, device) });
+            const km = p.kernelMs && (await p.kernelMs());
+            if (km !== undefined && p.kernelMs) {
+              const k = p.kernelMs;
+              peerParts[peerParts.length - 1]!.kernel = parts.length;
+              parts.push({ warm: km, canWin: false, take: async () => (await k()) ?? NaN, rec: rec(variant, pc.correct, pc.maxErr, 'gpu', peer, device) });
+            }
+          } catch (e) {
+            this.res.skipped.push({ op: c.op, variant, shape: c.shape, reason: peerFailure(peer, e) });
+          }
+        }
+        const ts = await this.interleave(parts, `peers ${c.op} ${c.shape}`);
+        const recs = this.recordParts(c, parts, ts);
+        // tfx's fastest GPU and end-to-end records (the default, or the search's best variant).
+        const fastest = (timing: 'gpu' | 'wall') => recs.slice(0, nOurs).filter((r) => r.timing === timing && r.correct).sort((a, b) => a.median_ms - b.median_ms)[0];
+        const spread = (r: BenchRecord) => ({ median: r.median_ms, min: r.min_ms, max: r.max_ms, n: r.iters });
+        for (const pp of peerParts) {
+          const pr = recs[pp.kernel ?? pp.wall]!, pw = recs[pp.wall]!;
+          const o = fastest(pp.kernel !== undefined ? 'gpu' : 'wall'), og = fastest('gpu'), ow = fastest('wall');
+          if (!o || !og || !ow) continue;
+          this.res.peers.push({
+            op: c.op, shape: c.shape, peer: pp.peer, ours_variant: o.variant, ours_gpu_ms: og.median_ms, ours_wall_ms: ow.median_ms,
+            peer_ms: pr.median_ms, peer_timing: pr.timing, peer_wall_ms: pw.median_ms,
+            speedup_vs_peer: Math.round((pr.median_ms / o.median_ms) * 100) / 100, peer_correct: pr.correct,
+            ours: spread(o), peer_stats: spread(pr), note: pp.device,
+          });
+        }
+      } finally {
+        runner.destroy();
+        for (const p of prepared) await p.release().catch(() => undefined);
       }
     }
   }
+}
+
+/** One participant of an interleaved measurement (Bencher.interleave). */
+interface Part {
+  /** The first timed call, ms (sets the number of rounds). */
+  readonly warm: number;
+  /** Whether it competes for "fastest" (variants of one kernel); the others are always sampled every round. */
+  readonly canWin: boolean;
+  /** One sample, ms. */
+  take(): Promise<number>;
+  readonly rec: Omit<BenchRecord, 'device' | 'median_ms' | 'min_ms' | 'max_ms' | 'gflops' | 'gbps' | 'iters'>;
 }
 
 export class BenchError extends Error { override name = 'BenchError'; }

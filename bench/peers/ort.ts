@@ -5,8 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import type * as OrtCommon from 'onnxruntime-web';
 import { attentionBias } from './attention-bias.js';
 import { encodeModel, peerGraph } from './onnx-model.js';
-import { timeCalls } from './timing.js';
-import type { PeerCase, PeerOptions, PeerResult } from './types.js';
+import type { PeerCase, PreparedPeer } from './types.js';
 import { allowSharedArrayBufferWrites, describeAdapter, ensureNavigatorGpu } from './webgpu-env.js';
 
 // Only the parts of the two ORT packages used here; both expose the onnxruntime-common API.
@@ -44,50 +43,45 @@ function feeds(ort: OrtModule, c: PeerCase): Record<string, OrtCommon.Tensor> {
   };
 }
 
-async function timeSession(
-  ort: OrtModule,
-  session: OrtCommon.InferenceSession,
-  c: PeerCase,
-  opts: PeerOptions,
-): Promise<{ times_ms: number[]; output: Float32Array }> {
+/** One session on one provider; the output is copied (ORT may reuse the view on the next call). */
+async function prepareSession(ort: OrtModule, peer: PreparedPeer['peer'], c: PeerCase, ep: string, device: (() => Promise<string>)): Promise<PreparedPeer> {
+  const session = await ort.InferenceSession.create(encodeModel(peerGraph(c)), { executionProviders: [ep] });
   const inputs = feeds(ort, c);
-  const run = await timeCalls(opts, async () => {
-    const out = await session.run(inputs);
-    const y = out['y'];
-    if (!y || !(y.data instanceof Float32Array)) throw new Error('ORT returned no float32 output "y"');
-    return y.data;
-  });
-  // The last output may be a view ORT reuses; copy it before the session goes away.
-  return { times_ms: run.times_ms, output: run.output.slice() };
+  return {
+    peer,
+    call: async () => {
+      const out = await session.run(inputs);
+      const y = out['y'];
+      if (!y || !(y.data instanceof Float32Array)) throw new Error('ORT returned no float32 output "y"');
+      return y.data.slice();
+    },
+    device,
+    release: () => session.release(),
+  };
 }
 
-export async function runOrtWebgpu(c: PeerCase, opts: PeerOptions): Promise<PeerResult> {
+export async function prepareOrtWebgpu(c: PeerCase): Promise<PreparedPeer> {
   webLoaded ??= loadOrtWeb();
   const ort = await webLoaded;
-  const session = await ort.InferenceSession.create(encodeModel(peerGraph(c)), { executionProviders: ['webgpu'] });
-  try {
-    const run = await timeSession(ort, session, c, opts);
+  return prepareSession(ort, 'ort-webgpu', c, 'webgpu', async () => {
     // env.webgpu.adapter stays unset with ORT's native WebGPU provider; the device knows its adapter.
     const device = (await ort.env.webgpu.device) as GPUDevice & { adapterInfo?: GPUAdapterInfo };
-    return {
-      peer: 'ort-webgpu',
-      available: true,
-      ...run,
-      device: `${device.adapterInfo ? describeAdapter(device.adapterInfo) : 'unknown adapter'} (onnxruntime-web ${ort.env.versions.web} webgpu)`,
-    };
-  } finally {
-    await session.release();
-  }
+    return `${device.adapterInfo ? describeAdapter(device.adapterInfo) : 'unknown adapter'} (onnxruntime-web ${ort.env.versions.web} webgpu)`;
+  });
 }
 
-export async function runOrtCpu(c: PeerCase, opts: PeerOptions): Promise<PeerResult> {
+/**
+ * onnxruntime-node's native WebGPU execution provider: its own statically linked Dawn, which picks the
+ * machine's Vulkan adapter (here the only one is lavapipe); it does not expose the adapter to JavaScript.
+ */
+export async function prepareOrtNodeWebgpu(c: PeerCase): Promise<PreparedPeer> {
   nodeLoaded ??= import('onnxruntime-node');
   const ort = await nodeLoaded;
-  const session = await ort.InferenceSession.create(encodeModel(peerGraph(c)), { executionProviders: ['cpu'] });
-  try {
-    const run = await timeSession(ort, session, c, opts);
-    return { peer: 'ort-cpu', available: true, ...run, device: `cpu (onnxruntime-node ${ort.env.versions.node ?? '?'})` };
-  } finally {
-    await session.release();
-  }
+  return prepareSession(ort, 'ort-node-webgpu', c, 'webgpu', async () => `onnxruntime-node ${ort.env.versions.node ?? '?'} WebGPU EP (own Dawn; adapter not exposed)`);
+}
+
+export async function prepareOrtCpu(c: PeerCase): Promise<PreparedPeer> {
+  nodeLoaded ??= import('onnxruntime-node');
+  const ort = await nodeLoaded;
+  return prepareSession(ort, 'ort-cpu', c, 'cpu', async () => `cpu (onnxruntime-node ${ort.env.versions.node ?? '?'})`);
 }

@@ -3,8 +3,7 @@
 
 import type * as Tf from '@tensorflow/tfjs-core';
 import { attentionBias } from './attention-bias.js';
-import { timeCalls } from './timing.js';
-import type { PeerCase, PeerOptions, PeerResult } from './types.js';
+import type { PeerCase, PreparedPeer } from './types.js';
 import { describeAdapter, ensureNavigatorGpu } from './webgpu-env.js';
 
 let loaded: Promise<typeof Tf> | undefined;
@@ -42,38 +41,28 @@ function prepare(tf: typeof Tf, c: PeerCase): { launch: () => Tf.Tensor; inputs:
   return { launch, inputs: [q, k, v, scale, ...(bias ? [bias] : [])] };
 }
 
-export async function runTfjsWebgpu(c: PeerCase, opts: PeerOptions): Promise<PeerResult> {
+export async function prepareTfjsWebgpu(c: PeerCase): Promise<PreparedPeer> {
   loaded ??= loadTf();
   const tf = await loaded;
   const { launch, inputs } = prepare(tf, c);
-  try {
-    const run = await timeCalls(opts, async () => {
+  const adapter = (tf.backend() as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+  return {
+    peer: 'tfjs-webgpu',
+    call: async () => {
       const y = launch();
       try {
         return (await y.data()) as Float32Array;
       } finally {
         y.dispose();
       }
-    });
-    // GPU timestamps, where the adapter has timestamp queries; a separate pass so the query
-    // readback does not inflate the wall-clock times above.
-    const kernel_ms: number[] = [];
-    for (let i = 0; i < opts.iters; i++) {
+    },
+    // GPU timestamps, where the adapter has timestamp queries; a separate call so the query readback does not
+    // inflate the wall-clock times. kernelMs is { error } when the adapter lacks timestamp queries.
+    kernelMs: async () => {
       const info = await tf.time(() => tf.dispose(launch()));
-      // kernelMs is { error } when the adapter lacks timestamp queries.
-      if (typeof info.kernelMs !== 'number') break;
-      kernel_ms.push(info.kernelMs);
-    }
-    const adapter = (tf.backend() as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
-    return {
-      peer: 'tfjs-webgpu',
-      available: true,
-      times_ms: run.times_ms,
-      ...(kernel_ms.length === opts.iters ? { kernel_ms } : {}),
-      output: run.output,
-      device: `${adapter ? describeAdapter(adapter) : 'unknown adapter'} (tfjs ${tf.version_core} webgpu)`,
-    };
-  } finally {
-    tf.dispose(inputs);
-  }
+      return typeof info.kernelMs === 'number' ? info.kernelMs : undefined;
+    },
+    device: async () => `${adapter ? describeAdapter(adapter) : 'unknown adapter'} (tfjs ${tf.version_core} webgpu)`,
+    release: async () => tf.dispose(inputs),
+  };
 }

@@ -1,8 +1,9 @@
 // Shared shapes of a peer benchmark: what is run, and what comes back.
 
-export type PeerName = 'tfjs-webgpu' | 'ort-webgpu' | 'ort-cpu';
+export type PeerName = 'tfjs-webgpu' | 'ort-webgpu' | 'ort-node-webgpu' | 'ort-cpu';
 
-export const peerNames: readonly PeerName[] = ['tfjs-webgpu', 'ort-webgpu', 'ort-cpu'];
+/** ort-webgpu: onnxruntime-web (wasm + the browser WebGPU API on tfx's Dawn); ort-node-webgpu: onnxruntime-node's native WebGPU provider (its own Dawn). */
+export const peerNames: readonly PeerName[] = ['tfjs-webgpu', 'ort-webgpu', 'ort-node-webgpu', 'ort-cpu'];
 
 /** Row-major f32 operands. Attention tensors are [b, h, s, d]; mask is [b, s, s] with 1 = allowed. */
 export type PeerCase =
@@ -36,4 +37,19 @@ export interface PeerResult {
 export interface PeerOptions {
   warmup: number;
   iters: number;
+}
+
+/**
+ * A peer with its session and operands set up, so calls of several peers (and tfx) can be interleaved in one
+ * run: each sample of every participant then sees the same machine load.
+ */
+export interface PreparedPeer {
+  readonly peer: PeerName;
+  /** One call end to end (launch through the result readable on the host); returns the output. */
+  call(): Promise<Float32Array>;
+  /** GPU-timestamp ms of one call, where the peer exposes it (tfjs); undefined where it does not. */
+  kernelMs?: () => Promise<number | undefined>;
+  /** The adapter or provider that ran the work (known after the first call for some peers). */
+  device(): Promise<string>;
+  release(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * `tfx bench`: kernel variants of an entry at its real shapes, standalone matmul and attention, the fused
  * attention table, optional peers (--peers) and autotuning (--tune writes the tune cache). Progress on stderr,
- * a table on stdout, JSON (--json) and an HTML report (--report).
+ * a table on stdout, JSON (--json), an HTML report (--report) and a Markdown summary (--md), all from one run.
  */
 import { mkdirSync } from 'node:fs';
 import { writeOutputFile } from '../runtime/fs-out.js';
@@ -78,14 +78,14 @@ export default async function bench(a: Args): Promise<number> {
     && !graphNodes(compileSource(source, file, { preset: str(a, 'preset'), entries: [entry] }).program.entries[0]!).some((n) => n.op === 'attention');
   if (noAttention) process.stderr.write(`tfx bench: entry ${entry} has no attention: no attention table (--op attention runs it)\n`);
   const attention = given.attention ?? (only || noAttention ? [] : quick ? [{ S: 128, H: 2, patches: 32 }] : [512, 1024, 2048, 4096].map((S) => ({ S, H: 8, patches: 256 })));
-  const jsonOut = str(a, 'json'), htmlOut = str(a, 'report');
+  const jsonOut = str(a, 'json'), htmlOut = str(a, 'report'), mdOut = str(a, 'md');
   if (a.values['peers'] === true || op === 'peers') {
     const missing = missingPeers();
     if (missing.length) throw new TfxError('TFX8101', `--peers needs ${missing.join(', ')}, which a plain install of tfx leaves out (development dependencies); install them next to tfx: npm install ${missing.map((m) => `${m}@${PEER_VERSIONS[m] ?? 'latest'}`).join(' ')}`);
   }
 
   if (op === 'generate') return benchGenerate(a, file, quick, jsonOut);
-  const [{ runBench }, { textReport, htmlReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
+  const [{ runBench }, { textReport, htmlReport, markdownReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
   const ctx = await getGpu();
   process.stderr.write(`tfx bench: ${ctx.deviceString}\n`);
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {label}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.legacy);
@@ -99,7 +99,7 @@ export default async function bench(a: Args): Promise<number> {
     });
     bar.stop();
     process.stdout.write(textReport(res));
-    for (const [path, text] of [[jsonOut, JSON.stringify(res, null, 1) + '\n'], [htmlOut, htmlReport(res)]] as const) {
+    for (const [path, text] of [[jsonOut, JSON.stringify(res, null, 1) + '\n'], [htmlOut, htmlReport(res)], [mdOut, markdownReport(res)]] as const) {
       if (path === undefined) continue;
       mkdirSync(dirname(path), { recursive: true });
       writeOutputFile(path, text);

@@ -187,6 +187,7 @@ export const COMMANDS: Record<string, Command> = {
       shapes: { type: 'string', value: 'LIST', help: 'comma-separated sizes: N or MxKxN for matmul, sS or sShH for attention (S tokens, H heads; plain S with --op attention)', example: '--shapes 512,1024x1024x4096,s2048h8' },
       json: { type: 'string', value: 'OUT.json', help: 'also write every measurement as JSON', example: '--json bench.json' },
       report: { type: 'string', value: 'OUT.html', help: 'also write an HTML report', example: '--report bench.html' },
+      md: { type: 'string', value: 'OUT.md', help: 'also write a Markdown summary (the tables of bench/results/README.md)', example: '--md bench.md' },
       tune: { type: 'boolean', help: 'search schedules per kernel and store the best in .tfx-cache/tune.json (tfx run uses them)', example: '--tune --budget 120' },
       budget: { type: 'string', value: 'SECONDS', help: 'time budget for --tune (default 60)', example: '--budget 120' },
       peers: { type: 'boolean', help: 'also time TensorFlow.js and ONNX Runtime on the same matmul and attention shapes', example: '--peers' },

@@ -11,17 +11,18 @@ const tfx = (args: string[], env: Record<string, string> = {}) =>
   spawnSync('node', ['bin/tfx.mjs', ...args], { encoding: 'utf8', timeout: 400_000, env: { ...process.env, ...env } });
 
 describe('tfx bench (end to end on WebGPU)', () => {
-  it('--quick writes JSON records with every field, all of our variants correct, and an HTML report', () => {
+  it('--quick writes JSON records with every field, all of our variants correct, an HTML report and a Markdown summary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tfx-bench-'));
-    const json = join(dir, 'r.json'), html = join(dir, 'r.html');
-    const r = tfx(['bench', 'models/transfusion.tfx', '--quick', '--json', json, '--report', html], { TFX_TUNE_CACHE: join(dir, 'tune.json') });
+    const json = join(dir, 'r.json'), html = join(dir, 'r.html'), md = join(dir, 'r.md');
+    const r = tfx(['bench', 'models/transfusion.tfx', '--quick', '--json', json, '--report', html, '--md', md], { TFX_TUNE_CACHE: join(dir, 'tune.json') });
     expect(r.stderr).not.toMatch(/internal error|at .*\.ts:\d+/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/median ms/);
     const res = JSON.parse(readFileSync(json, 'utf8'));
     expect(res.records.length).toBeGreaterThan(5);
     for (const rec of res.records) {
-      for (const f of ['op', 'variant', 'shape', 'backend', 'device', 'median_ms', 'min_ms', 'max_ms', 'gflops', 'correct', 'max_err']) expect(rec).toHaveProperty(f);
+      for (const f of ['op', 'variant', 'shape', 'backend', 'device', 'median_ms', 'min_ms', 'max_ms', 'iters', 'gflops', 'correct', 'max_err']) expect(rec).toHaveProperty(f);
+      expect(rec.iters).toBeGreaterThanOrEqual(1);
       expect(rec.min_ms).toBeLessThanOrEqual(rec.median_ms);
       expect(rec.median_ms).toBeLessThanOrEqual(rec.max_ms);
       if (rec.backend === 'webgpu') expect(rec.correct, `${rec.op} ${rec.variant} ${rec.shape}`).toBe(true);
@@ -36,7 +37,18 @@ describe('tfx bench (end to end on WebGPU)', () => {
     // Host side through Benchmark.js: compile, tile classification, session call vs one-shot call.
     expect(res.host.map((h: { name: string }) => h.name.split(' ')[0])).toEqual(['compile', 'tile', 'session.run(forward),', 'one-shot']);
     for (const h of res.host) expect(h.mean_ms).toBeGreaterThan(0);
+    // The banner: adapter, software or not (this machine has only lavapipe), load at both ends, the command.
+    expect(res.banner.software_gpu).toBe(/llvmpipe|lavapipe|software/i.test(res.device));
+    expect(res.banner.load_start).toBeGreaterThanOrEqual(0);
+    expect(res.banner.load_end).toBeGreaterThanOrEqual(0);
+    expect(res.banner.command).toContain('bench models/transfusion.tfx --quick');
+    const summary = readFileSync(md, 'utf8');
+    expect(summary).toContain(res.banner.adapter);
+    expect(summary).toMatch(/lower is better/);
+    // Every standalone variant figure as median [min-max] (samples).
+    expect(summary).toMatch(/\| \d+\.\d \[\d+\.\d-\d+\.\d\] \(\d+\) \|/);
     const page = readFileSync(html, 'utf8');
+    expect(page).toContain('load average');
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain('<svg');
     expect(page).not.toMatch(/<script|https?:\/\//);
