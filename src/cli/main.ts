@@ -166,7 +166,7 @@ export const COMMANDS: Record<string, Command> = {
       temperature: { type: 'string', value: 'T', help: 'sampling temperature; 0 (default) is greedy', example: '--temperature 0.8' },
       'top-k': { type: 'string', value: 'K', help: 'sample among the K most likely tokens (default 0: all)', example: '--top-k 40' },
       'top-p': { type: 'string', value: 'P', help: 'sample among the most likely tokens totalling probability P (default 1: all)', example: '--top-p 0.9' },
-      'max-tokens': { type: 'string', value: 'N', help: 'text tokens to generate per sequence (default 32)', example: '--max-tokens 64' },
+      'max-tokens': { type: 'string', value: 'N', help: 'text tokens to generate per sequence (default 32); a sequence ends sooner at the end of text token (config eos)', example: '--max-tokens 64' },
       'max-images': { type: 'string', value: 'N', help: 'images a sequence may generate (default 1)', example: '--max-images 2' },
       batch: { type: 'string', value: 'B', help: 'sequences generated together from the same prompt, each with its own random stream (default 1)', example: '--batch 4' },
       backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu', example: '--backend webgpu' },

@@ -8,7 +8,8 @@
  *    cosine schedule) with classifier-free guidance eps = eps_u + w (eps_c - eps_u), computed as one batch:
  *    rows B..2B-1 are the unconditional twins, holding only BOI; then the clean latent is run once at t = 0
  *    (commit) to fill the cache for the image span, EOI is fed, and text resumes;
- *  - captioning: a clean image (t = 0) in the prompt, BOI image EOI, then the prompt's text, then decoding.
+ *  - captioning: a clean image (t = 0) in the prompt, BOI image EOI, then the prompt's text, then decoding;
+ *  - a sequence whose sampled token is the spec's end of text (config `eos`, when it has one) is finished.
  * All rows run in lock step; a row with nothing to do in a call is fed at its first free position, which
  * writes past its valid length (len) and is overwritten before it is ever read.
  */
@@ -87,7 +88,7 @@ export interface SequenceOut {
   readonly spans: { readonly start: number; readonly latent: Float32Array }[];
 }
 
-interface Cfg { vocab: number; boi: number; eoi: number; nPatches: number; c: number; hw: number; T: number; s: number }
+interface Cfg { vocab: number; boi: number; eoi: number; eos: number | undefined; nPatches: number; c: number; hw: number; T: number; s: number }
 
 function configOf(e: Engine): Cfg {
   const k = e.program.config;
@@ -96,7 +97,7 @@ function configOf(e: Engine): Cfg {
     if (v === undefined) throw new TfxError('TFX5001', `generation needs the config value '${n}' in the spec`);
     return v;
   };
-  return { vocab: need('vocab'), boi: need('boi'), eoi: need('eoi'), nPatches: need('n_patches'), c: need('latent_c'), hw: need('latent_hw'), T: need('T'), s: need('s_cos') };
+  return { vocab: need('vocab'), boi: need('boi'), eoi: need('eoi'), eos: k.eos, nPatches: need('n_patches'), c: need('latent_c'), hw: need('latent_hw'), T: need('T'), s: need('s_cos') };
 }
 
 /** Positions one sequence needs at most: its prompt, the generated tokens, and each image's span. */
@@ -172,6 +173,8 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
   built.forEach((b, r) => { if (b.imgStart >= 0) imageIndex[r] = 1; });
 
   const lastFed = built.map((b) => b.tokens[b.tokens.length - 1]!);
+  // Rows that have produced end of text: nothing more is sampled or fed for them.
+  const ended = new Array<boolean>(B).fill(false);
   // A forced image counts toward maxImages like a sampled one.
   lastFed.forEach((t, b) => { if (t === cfg.boi) nImages[b] = 1; });
   const onDevice = !!o.deviceChoice && o.sampling.topK === 0 && o.sampling.topP === 1 && engine.program.entries.some((g) => g.entry === 'decode_choose');
@@ -202,11 +205,12 @@ export async function generate(engine: Engine, prompts: readonly Prompt[], o: Ge
     if (produced >= o.maxTokens) break;
     const feed: (number | null)[] = new Array(R).fill(null);
     for (let b = 0; b < B; b++) {
-      if (len[b]! + 1 > C) continue;
+      if (ended[b] || len[b]! + 1 > C) continue;
       const tok = chosen[b] ?? sampleToken(logits[b]!, 0, cfg.vocab, o.sampling, rngs[b]!, bansAfter(b, len[b]!));
       chosen[b] = undefined;
       seqs[b]!.tokens.push(tok);
       o.onToken?.(b, tok);
+      if (tok === cfg.eos) { ended[b] = true; continue; }
       feed[b] = tok; lastFed[b] = tok;
       if (tok === cfg.boi) nImages[b]!++;
     }

@@ -33,9 +33,8 @@ export function loadShapesModel(ckpt: string, spec = 'models/transfusion.tfx', p
 export const heldOut = (seed: number, n: number, from = 0): Example[] => Array.from({ length: n }, (_, k) => example(seed, splitIndex('eval', from + k)));
 
 /**
- * Captions of images (one sequence each: BOI image EOI, then greedy text). Training sequences end with the
- * caption, so the model is not taught to stop (it runs on, e.g. "...bottom leftm righ"): the text is read up
- * to the end of its first 'left' or 'right' (the last word of every caption), whatever follows.
+ * Captions of images (one sequence each: BOI image EOI, then greedy text): the text up to end of text (the
+ * spec's `eos`, which training sequences end with), or up to maxTokens; any other special token ends it too.
  */
 export async function captionImages(engine: Engine, images: readonly Float32Array[], o: { temperature?: number; seed?: number; maxTokens?: number } = {}): Promise<string[]> {
   const outs = await generate(engine, images.map((image) => ({ tokens: [], image })), {
@@ -44,9 +43,7 @@ export async function captionImages(engine: Engine, images: readonly Float32Arra
   });
   return outs.map((s) => {
     const gen = s.tokens.slice(s.promptLength), end = gen.findIndex((t) => t >= 256);
-    const raw = decodeCaption(end < 0 ? gen : gen.slice(0, end));
-    const m = /^.*?(left|right)/.exec(raw);
-    return (m ? m[0] : raw).trim();
+    return decodeCaption(end < 0 ? gen : gen.slice(0, end));
   });
 }
 
@@ -76,7 +73,7 @@ export function judgeCaptionAttrs(text: string, a: ShapeAttrs): AttrHits {
   return { colour, shape, quadrant, all: !!p && colour && shape && quadrant };
 }
 
-/** Which attributes of a prompt a generated image shows (judgeImage: colour, best-fitting shape, its quadrant). */
+/** Which attributes of a prompt a generated image shows (judgeImage: colour, best-fitting shape, centroid quadrant). */
 export function judgeImageAttrs(image: Float32Array, prompt: string): AttrHits & { judged: string } {
   const want = parseCaption(prompt), got = judgeImage(image);
   if (!want) throw new Error(`not a shapes caption: "${prompt}"`);
