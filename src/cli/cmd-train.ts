@@ -1,8 +1,8 @@
 /**
- * `tfx train`: the training loop on the host (CPU reference interpreter; device backends once the backward
- * kernels exist): batches from a data source, the gradient entry from the autodiff pass, clipping, warm-up +
- * cosine learning rate, AdamW; a progress line per step and periodic checkpoints that `--resume` continues
- * exactly (same data, schedule and optimizer state).
+ * `tfx train`: the training loop, on the host (`--backend cpu`: the reference interpreter, HostTrainer) or on
+ * WebGPU (DeviceTrainer: parameters and optimizer state resident, AdamW in place): batches from a data source,
+ * the gradient entry from the autodiff pass, clipping, warm-up + cosine learning rate, AdamW; a progress line
+ * per step and periodic checkpoints that `--resume` continues exactly (same data, schedule and optimizer state).
  */
 import type { HostTensor } from '../core/tensor.js';
 import { batch, type ShapesConfig } from '../data/shapes.js';
@@ -11,8 +11,9 @@ import { TfxError, UsageError } from '../errors.js';
 import { GRAD_SUFFIX } from '../ir/autodiff/grad.js';
 import { initParams } from '../runtime/weights.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../train/checkpoint.js';
-import { HostTrainer } from '../train/host.js';
-import { PAPER_ADAMW } from '../train/optim.js';
+import { DeviceTrainer } from '../train/device.js';
+import { HostTrainer, type StepReport, type TrainConfig } from '../train/host.js';
+import { PAPER_ADAMW, type AdamWState } from '../train/optim.js';
 import { loadWeights } from './cmd-run.js';
 import { intFlag, numFlag, oneFile, str, type Args } from './main.js';
 
@@ -36,10 +37,9 @@ export default async function train(a: Args): Promise<number> {
   const resume = str(a, 'resume');
   const program = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
   const g = program.entries[0]!;
-  if (backend !== 'cpu') throw new TfxError('TFX6007', 'training on WebGPU needs parameters and optimizer state resident on the device (the session API); use --backend cpu (tfx grad --backend webgpu computes gradients on WebGPU)');
 
   let params: Map<string, HostTensor>;
-  let trainerState;
+  let trainerState: AdamWState | undefined;
   const saved = resume ? loadTrainingCheckpoint(resume, program.params) : undefined;
   if (saved) {
     if (saved.meta.preset !== program.preset) throw new TfxError('TFX4002', `${resume} was trained with preset '${saved.meta.preset}', not '${program.preset}'`);
@@ -68,28 +68,54 @@ export default async function train(a: Args): Promise<number> {
   if (every > 0 && !out) throw new UsageError('--every needs -o (where to write checkpoints)');
 
   const cfg = program.config as unknown as ShapesConfig;
-  const trainer = new HostTrainer(g, params, { adamw: { ...PAPER_ADAMW, weightDecay: wd }, clip, schedule: { peak: lr, min: minLr, warmup, total: steps } }, trainerState);
+  const tc: TrainConfig = { adamw: { ...PAPER_ADAMW, weightDecay: wd }, clip, schedule: { peak: lr, min: minLr, warmup, total: steps } };
+  const trainer = backend === 'cpu' ? hostLoop(new HostTrainer(g, params, tc, trainerState), params)
+    : deviceLoop(await DeviceTrainer.open(program, params, tc, { backend: 'webgpu', ...(trainerState ? { state: trainerState } : {}) }));
   const meta = {
     model: program.model, preset: program.preset, entry, data: `${data.source}:${data.seed}`, batch: String(B),
     lr: String(lr), min_lr: String(minLr), warmup: String(warmup), steps: String(steps), clip: String(clip), weight_decay: String(wd),
   };
-  const save = () => { if (out) { saveTrainingCheckpoint(out, params, trainer.state, meta); log(`  checkpoint at step ${trainer.state.step}: ${out}`); } };
-  const start = trainer.state.step;
-  if (start >= until) { log(`${resume} is already at step ${start}; nothing to do`); return 0; }
-  log(`training ${file} (preset ${program.preset}, ${program.params.length} parameters) on ${data.source}:${data.seed}, batch ${B}, steps ${start}..${until} of ${steps}, lr ${lr} -> ${+minLr.toPrecision(6)} (warm-up ${warmup}), clip ${clip}, weight decay ${wd}, backend ${backend}`);
-  const t0 = performance.now();
-  for (let s = start; s < until; s++) {
-    const ts = performance.now();
-    const { inputs } = batch(data.seed, 'train', s, B, cfg);
-    const S = inputs.get('tokens')!.shape[1]!;
-    const r = trainer.step(inputs, { B, S, N: 1 });
-    const dt = (performance.now() - ts) / 1000, done = s + 1 - start;
-    const tokens = [...inputs.get('len')!.data].reduce((x, y) => x + y, 0);
-    const parts = Object.entries(r.outputs).filter(([k]) => k !== 'loss').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
-    const eta = ((performance.now() - t0) / 1000 / done) * (until - s - 1);
-    log(`step ${s + 1}/${steps} loss ${r.outputs.loss?.toFixed(4)} (${parts}) |g| ${r.gradNorm.toFixed(3)} lr ${r.lr.toExponential(2)} ${(tokens / dt).toFixed(0)} tokens/s ETA ${fmtTime(eta)}`);
-    if (every > 0 && (s + 1) % every === 0 && s + 1 < until) save();
+  const save = async () => {
+    if (!out) return;
+    const s = await trainer.snapshot();
+    saveTrainingCheckpoint(out, s.params, s.state, meta);
+    log(`  checkpoint at step ${s.state.step}: ${out}`);
+  };
+  try {
+    const start = trainer.taken();
+    if (start >= until) { log(`${resume} is already at step ${start}; nothing to do`); return 0; }
+    log(`training ${file} (preset ${program.preset}, ${program.params.length} parameters) on ${data.source}:${data.seed}, batch ${B}, steps ${start}..${until} of ${steps}, lr ${lr} -> ${+minLr.toPrecision(6)} (warm-up ${warmup}), clip ${clip}, weight decay ${wd}, backend ${backend}`);
+    const t0 = performance.now();
+    for (let s = start; s < until; s++) {
+      const ts = performance.now();
+      const { inputs } = batch(data.seed, 'train', s, B, cfg);
+      const S = inputs.get('tokens')!.shape[1]!;
+      const r = await trainer.step(inputs, { B, S, N: 1 });
+      const dt = (performance.now() - ts) / 1000, done = s + 1 - start;
+      const tokens = [...inputs.get('len')!.data].reduce((x, y) => x + y, 0);
+      const parts = Object.entries(r.outputs).filter(([k]) => k !== 'loss').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+      const eta = ((performance.now() - t0) / 1000 / done) * (until - s - 1);
+      log(`step ${s + 1}/${steps} loss ${r.outputs.loss?.toFixed(4)} (${parts}) |g| ${r.gradNorm.toFixed(3)} lr ${r.lr.toExponential(2)} ${(tokens / dt).toFixed(0)} tokens/s ETA ${fmtTime(eta)}`);
+      if (every > 0 && (s + 1) % every === 0 && s + 1 < until) await save();
+    }
+    await save();
+    return 0;
+  } finally {
+    trainer.dispose();
   }
-  save();
-  return 0;
 }
+
+/** What the loop needs of a trainer, host or device. */
+interface Loop {
+  taken(): number;
+  step(inputs: ReadonlyMap<string, HostTensor>, dims: Record<string, number>): Promise<StepReport>;
+  /** Parameters and optimizer state on the host, for a checkpoint. */
+  snapshot(): Promise<{ params: ReadonlyMap<string, HostTensor>; state: AdamWState }>;
+  dispose(): void;
+}
+const hostLoop = (t: HostTrainer, params: ReadonlyMap<string, HostTensor>): Loop => ({
+  taken: () => t.state.step, step: async (i, d) => t.step(i, d), snapshot: async () => ({ params, state: t.state }), dispose: () => {},
+});
+const deviceLoop = (t: DeviceTrainer): Loop => ({
+  taken: () => t.taken, step: (i) => t.step(i), snapshot: async () => ({ params: await t.params(), state: await t.state() }), dispose: () => t.dispose(),
+});

@@ -131,7 +131,7 @@ export const COMMANDS: Record<string, Command> = {
       resume: { type: 'string', value: 'CKPT.safetensors', help: 'continue a run from its checkpoint (weights, optimizer state, step, data and schedule)', example: '--resume run.safetensors' },
       o: { type: 'string', short: 'o', value: 'CKPT.safetensors', help: 'write the checkpoint here at the end (and every --every steps)', example: '-o run.safetensors' },
       every: { type: 'string', value: 'K', help: 'also write the checkpoint every K steps', example: '--every 50' },
-      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default); webgpu is refused until parameters can stay on the device', example: '--backend cpu' },
+      backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu (parameters and AdamW state resident on the device, updated in place)', example: '--backend cpu' },
     },
     examples: [`tfx train ${SPEC} --preset shapes --data shapes:0 --steps 400 -o run.safetensors --every 50`, `tfx train ${SPEC} --preset shapes --steps 800 --resume run.safetensors -o run.safetensors`],
     run: lazy(() => import('./cmd-train.js')),

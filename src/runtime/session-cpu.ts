@@ -44,7 +44,8 @@ export class CpuEngine implements Engine {
   setParam(name: string, t: DeviceTensor): void { this.params.get(name)?.dispose(); this.params.set(name, t as CpuTensor); }
 
   async execute(c: CallPlan) {
-    const want = [...new Set([...c.read, ...c.keep, ...c.written])];
+    const assigned = Object.keys(c.assign ?? {});
+    const want = [...new Set([...c.read, ...c.keep, ...c.written, ...assigned])];
     const nodes = want.map((n) => c.graph.outputs.find((o) => o.name === n)!.node);
     const inputs = new Map([...c.inputs].map(([k, t]) => [k, hostOf(t)]));
     const params = new Map([...this.params].map(([k, t]) => [k, t.host()]));
@@ -53,7 +54,7 @@ export class CpuEngine implements Engine {
     const device: Record<string, DeviceTensor> = {};
     want.forEach((n, i) => {
       if (c.read.includes(n)) outputs[n] = vals[i]!;
-      if (c.keep.includes(n) || c.written.includes(n)) device[n] = this.own(copyOf(vals[i]!));
+      if (c.keep.includes(n) || c.written.includes(n) || assigned.includes(n)) device[n] = this.own(copyOf(vals[i]!));
     });
     return { outputs, device, timings: [] };
   }

@@ -130,7 +130,7 @@ export class CudaEngine implements Engine {
     const outShape = (o: (typeof plan.outputs)[number]) => o.shape.map((d) => dimEval(d, dims));
     const outputs: Record<string, HostTensor> = {};
     const device: Record<string, DeviceTensor> = {};
-    const leaves = (n: string) => call.keep.includes(n) || call.written.includes(n);
+    const leaves = (n: string) => call.keep.includes(n) || call.written.includes(n) || Object.hasOwn(call.assign ?? {}, n);
 
     if (!this.driver) {
       const { runCudaEntryOnCpu } = await import('./cuda/program.js');

@@ -7,6 +7,7 @@ import { dimEval } from '../core/dim.js';
 import type { DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import type { Program } from '../ir/graph.js';
+import { storeInPlace, type InPlacePair } from '../ir/in-place.js';
 import { planMemory } from './memory-plan.js';
 import { computeTileMaps } from './tiles.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from './weights.js';
@@ -69,7 +70,7 @@ export class WebGpuEngine implements Engine {
   closed = false;
   private next = 0;
   private readonly params = new Map<string, GpuTensor>();
-  private readonly compiled = new Map<string, CompiledEntry>();
+  private readonly compiled = new Map<string, CompiledEntry & { inPlace: readonly string[] }>();
   private readonly scratch = new Map<number, number>(); // slot -> allocated bytes
 
   constructor(readonly ctx: GpuContext, private readonly program: Program, weights: WeightSource, private readonly tune: boolean) {
@@ -113,24 +114,40 @@ export class WebGpuEngine implements Engine {
     this.params.set(name, g);
   }
 
-  /** Loads the tune cache's schedules for the entry (async import, so done before the first call). */
-  private async tuned(name: string): Promise<CompiledEntry> {
-    const have = this.compiled.get(name);
+  /**
+   * The entry compiled with the tune cache's schedules (async import, so done before the first call) and the
+   * outputs of `pairs` stored in place where the plan allows (src/ir/in-place.ts); cached per entry and pairs.
+   */
+  private async tuned(name: string, pairs: readonly InPlacePair[]): Promise<CompiledEntry & { inPlace: readonly string[] }> {
+    const key = `${name}|${pairs.map((p) => `${p.output}>${p.source}`).join(',')}`;
+    const have = this.compiled.get(key);
     if (have) return have;
     let c = compileEntry(this.program, name);
     const tune = this.tune ? await import('./tune-cache.js').catch(() => undefined) : undefined;
     const cache = tune?.loadTuneCache();
-    if (this.tune && tune && cache) {
-      const plan = tune.applyTuneCache(c.plan, cache, this.ctx.deviceString);
-      if (plan !== c.plan) c = withPlan(c.graph, plan);
-    }
-    this.compiled.set(name, c);
-    return c;
+    let plan = this.tune && tune && cache ? tune.applyTuneCache(c.plan, cache, this.ctx.deviceString) : c.plan;
+    const stored = storeInPlace(plan, pairs);
+    plan = stored.plan;
+    if (plan !== c.plan) c = withPlan(c.graph, plan);
+    const out = { ...c, inPlace: stored.inPlace };
+    this.compiled.set(key, out);
+    return out;
   }
 
   async execute(call: CallPlan) {
-    const c = await this.tuned(call.graph.entry);
+    // Written states the session owns and assigned parameters may take over their source's buffer.
+    const base = await this.tuned(call.graph.entry, []);
+    const bufOfInput = (n: string) => base.plan.inputs.find((i) => i.name === n)?.buf;
+    const bufOfParam = (n: string) => base.plan.params.find((p) => p.name === n)?.buf;
+    const pairs: InPlacePair[] = [];
+    for (const n of call.written) {
+      const b = bufOfInput(n), t = call.inputs.get(n);
+      if (call.own?.has(n) && b !== undefined && isDeviceTensor(t) && (t as GpuTensor).storage === storageOf(base.plan.buffers[b]!.dtype)) pairs.push({ output: n, source: b });
+    }
+    for (const [o, p] of Object.entries(call.assign ?? {})) { const b = bufOfParam(p); if (b !== undefined) pairs.push({ output: o, source: b }); }
+    const c = pairs.length ? await this.tuned(call.graph.entry, pairs) : base;
     const { plan } = c;
+    const inPlace = new Set(c.inPlace);
     const dims = call.dims;
     const dimVals = plan.symbols.map((s) => dims[s] ?? 0);
     const mem = planMemory(plan, dims);
@@ -153,11 +170,15 @@ export class WebGpuEngine implements Engine {
       if (g.storage !== storageOf(plan.buffers[p.buf]!.dtype)) throw new SessionError(`parameter '${p.name}' is stored as ${g.storage}, entry '${plan.entry}' wants ${plan.buffers[p.buf]!.dtype}`);
       ids[p.buf] = g.id;
     }
-    // Outputs that leave the call on the device get buffers of their own; the rest reuse scratch slots.
+    // Outputs stored in place share their source's buffer; others that leave the call on the device get
+    // buffers of their own; the rest reuse scratch slots.
+    const pairOf = new Map(pairs.map((p) => [p.output, p.source]));
+    for (const o of plan.outputs) if (inPlace.has(o.name)) ids[o.buf] = ids[pairOf.get(o.name)!]!;
+    const leaves = (n: string) => call.keep.includes(n) || call.written.includes(n) || Object.hasOwn(call.assign ?? {}, n);
     const produced: Record<string, GpuTensor> = {};
     const inputBufs = new Set([...plan.inputs.map((i) => i.buf), ...plan.params.map((p) => p.buf)]);
     for (const o of plan.outputs) {
-      if (!(call.keep.includes(o.name) || call.written.includes(o.name)) || inputBufs.has(o.buf)) continue;
+      if (!leaves(o.name) || inputBufs.has(o.buf) || inPlace.has(o.name)) continue;
       const g = this.fresh(o.dtype, o.shape.map((d) => dimEval(d, dims)));
       if (g.storage !== storageOf(plan.buffers[o.buf]!.dtype)) throw new SessionError(`internal: output '${o.name}' storage mismatch`);
       produced[o.name] = g;
@@ -193,12 +214,13 @@ export class WebGpuEngine implements Engine {
       }
       const device: Record<string, DeviceTensor> = {};
       for (const o of plan.outputs) {
-        if (!(call.keep.includes(o.name) || call.written.includes(o.name))) continue;
+        if (!leaves(o.name)) continue;
+        if (inPlace.has(o.name)) { if (call.written.includes(o.name)) device[o.name] = call.inputs.get(o.name) as GpuTensor; continue; }
         // An output that is an input or parameter buffer as such is copied, so the two stay independent.
         device[o.name] = produced[o.name] ?? this.copy(new GpuTensor(this, ids[o.buf]!, o.dtype, o.shape.map((d) => dimEval(d, dims)), storageOf(plan.buffers[o.buf]!.dtype)));
       }
       const timings: KernelTime[] = res.timings.map((t) => ({ label: t.label, kind: t.kind, ms: t.ms }));
-      return { outputs, device, timings, info: { memory: mem, tileCounts, kernels: c.kernels.length, gpuMs: res.totalMs, plan } };
+      return { outputs, device, timings, inPlace: c.inPlace, info: { memory: mem, tileCounts, kernels: c.kernels.length, gpuMs: res.totalMs, plan } };
     } catch (e) {
       for (const g of Object.values(produced)) g.dispose();
       throw e;

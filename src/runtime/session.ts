@@ -8,9 +8,10 @@
  * - Only the outputs asked for are read back (`outputs`); `keep` returns outputs as device tensors instead,
  *   which later calls take as inputs without a host round trip.
  * - State (`state NAME` in the spec, e.g. a KV cache) lives in the session: a call that does not pass a state
- *   gets the session's current value (zeros at first), and a state the entry writes is updated in place for
- *   the next call. Parameters are session state of the same kind: `setParam` replaces one (a training step's
- *   update will go through it), on the device when given a device tensor.
+ *   gets the session's current value (zeros at first), and a state the entry writes is updated for the next
+ *   call (in its own buffer where the plan allows: src/ir/in-place.ts). Parameters are session state of the
+ *   same kind: `setParam` replaces one, on the device when given a device tensor, and `assign` stores an
+ *   entry's outputs into parameters (a training step's update, src/train/device.ts).
  * - The same API on every backend: 'cpu' is the reference interpreter, 'webgpu' runs through Dawn, 'cuda'
  *   through the driver (or its CPU emulation with `cuda: { emulate: true }`).
  */
@@ -70,6 +71,12 @@ export interface RunOptions {
   readonly keep?: readonly string[];
   /** WebGPU: per-kernel GPU times (when the adapter has timestamps). */
   readonly profile?: boolean;
+  /**
+   * Outputs stored into resident parameters: output name -> parameter name (same shape and dtype kind), e.g. a
+   * training step's update. Stored in place (one buffer, no copy) where the entry's plan allows it
+   * (src/ir/in-place.ts), otherwise the new value replaces the parameter after the call.
+   */
+  readonly assign?: Readonly<Record<string, string>>;
 }
 
 export interface KernelTime { readonly label: string; readonly kind: string; readonly ms: number }
@@ -127,6 +134,10 @@ export interface CallPlan {
   readonly keep: readonly string[];
   /** States the entry writes: output name == state name. */
   readonly written: readonly string[];
+  /** Written states whose input is the session's own value (not the caller's): an engine may update them in place. */
+  readonly own?: ReadonlySet<string>;
+  /** Outputs stored into parameters (RunOptions.assign); an engine returns them as device tensors unless in place. */
+  readonly assign?: Readonly<Record<string, string>>;
   readonly profile?: boolean;
 }
 
@@ -140,8 +151,11 @@ export interface Engine {
   copy(t: TensorArg): DeviceTensor;
   param(name: string): DeviceTensor;
   setParam(name: string, t: DeviceTensor): void;
-  /** Runs; `keep` and `written` outputs come back as new device tensors owned by the caller / the session. */
-  execute(c: CallPlan): Promise<{ outputs: Record<string, HostTensor>; device: Record<string, DeviceTensor>; timings: KernelTime[]; info?: Record<string, unknown> }>;
+  /**
+   * Runs; `keep`, `written` and `assign` outputs come back as new device tensors owned by the caller / the
+   * session, except those listed in `inPlace`: stored into the state's or parameter's own buffer.
+   */
+  execute(c: CallPlan): Promise<{ outputs: Record<string, HostTensor>; device: Record<string, DeviceTensor>; timings: KernelTime[]; info?: Record<string, unknown>; inPlace?: readonly string[] }>;
   dispose(): void;
 }
 
@@ -231,6 +245,7 @@ class SessionImpl implements Session {
     const graph = this.program.entries.find((g) => g.entry === entry);
     if (!graph) throw new SessionError(`unknown entry '${entry}'; this spec has ${this.entries.join(', ')}`);
     const inputs = toMap(given);
+    const passed = new Set(inputs.keys());
     const stateNames = new Set((graph.states ?? []).map((s) => s.name));
     const names = new Set(graph.inputs.map((i) => i.arg.name));
     for (const [k, t] of inputs) {
@@ -262,11 +277,23 @@ class SessionImpl implements Session {
       inputs.set(name, s);
     }
     const outNames = graph.outputs.map((o) => o.name);
+    const assign = opts.assign ?? {};
+    for (const [o, p] of Object.entries(assign)) {
+      const out = graph.outputs.find((x) => x.name === o);
+      if (!out) throw new SessionError(`entry '${entry}' has no output '${o}' to assign (it has ${outNames.join(', ')})`);
+      const info = this.program.params.find((x) => x.name === p);
+      if (!info) throw new SessionError(`no parameter '${p}' to assign output '${o}' to`);
+      const shape = out.node.shape.map((d) => dimEval(d, dims));
+      if (isFloat(info.dtype) !== isFloat(out.node.dtype) || shape.length !== info.shape.length || shape.some((d, i) => d !== info.shape[i]))
+        throw new SessionError(`output '${o}' is ${out.node.dtype} [${shape.join(', ')}], parameter '${p}' is ${info.dtype} [${info.shape.join(', ')}]`);
+    }
     const keep = opts.keep ?? [];
     const read = opts.outputs ?? outNames.filter((n) => !keep.includes(n) && !stateNames.has(n));
     for (const n of [...read, ...keep]) if (!outNames.includes(n)) throw new SessionError(`entry '${entry}' has no output '${n}' (it has ${outNames.join(', ')})`);
     const written = (graph.states ?? []).filter((s) => s.written).map((s) => s.name);
-    const res = await this.engine.execute({ graph, dims, inputs, read, keep, written, profile: opts.profile === true });
+    const own = new Set(written.filter((n) => !passed.has(n)));
+    const res = await this.engine.execute({ graph, dims, inputs, read, keep, written, own, assign, profile: opts.profile === true });
+    for (const [o, p] of Object.entries(assign)) if (!res.inPlace?.includes(o)) this.engine.setParam(p, res.device[o]!);
     for (const n of written) {
       const t = res.device[n];
       if (!t) continue;

@@ -1,7 +1,7 @@
 /**
  * A training step on the host: the gradient entry (`<entry>_grad`, autodiff/grad.ts) run by the reference
  * interpreter, global-norm clipping, the learning-rate schedule and AdamW in place on the parameters. This is
- * the CPU path and the oracle for the device trainer that the session API (issue 11) will enable.
+ * the CPU path and the oracle of the device trainer (device.ts).
  */
 import type { HostTensor } from '../core/tensor.js';
 import type { Graph } from '../ir/graph.js';

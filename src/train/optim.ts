@@ -1,8 +1,8 @@
 /**
  * The optimizer, on the host: AdamW with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW order),
  * clipping by global gradient norm, and a linear warm-up followed by cosine decay of the learning rate. The
- * state (moments and step) is plain tensors so a checkpoint can hold it; the device version (in place on
- * resident parameters) is to follow the session API of issue 11.
+ * state (moments and step) is plain tensors so a checkpoint can hold it. This is the oracle of the device
+ * version, optim-graph.ts (the same step as a graph entry, applied in place on resident parameters).
  */
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 

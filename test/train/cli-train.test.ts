@@ -1,6 +1,7 @@
 /**
  * `tfx train` end to end (CPU): progress lines, a checkpoint holding weights + optimizer state + step, and a run
- * stopped at step 2 and resumed reaching bit for bit the weights and optimizer state of the uninterrupted run.
+ * stopped at step 2 and resumed reaching bit for bit the weights and optimizer state of the uninterrupted run;
+ * the same resume check on WebGPU (state read back from the device and uploaded again).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -38,6 +39,22 @@ describe('tfx train', () => {
     for (const [k, t] of A) expect(Buffer.from(C.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
     // and training did change the weights between step 2 and 4
     expect(Buffer.from(B.get('lm_head')!.data.buffer).equals(Buffer.from(A.get('lm_head')!.data.buffer))).toBe(false);
+  });
+  it('on WebGPU, a run stopped at step 1 and resumed equals the uninterrupted run exactly', () => {
+    const gpu = ['train', SPEC, '--preset', 'shapes', '--data', 'shapes:3', '--batch', '1', '--steps', '3', '--warmup', '1', '--lr', '1e-2', '--backend', 'webgpu'];
+    const a = tfx(...gpu, '-o', p('ga.safetensors'));
+    expect(a.code, a.err).toBe(0);
+    expect(a.err).toMatch(/backend webgpu/);
+    expect(a.err.match(/^step \d+\/3 loss [\d.]+ \(l_lm [\d.]+ l_ddpm [\d.]+\) /gm)?.length).toBe(3);
+    expect(tfx(...gpu, '--until', '1', '-o', p('gb.safetensors')).code).toBe(0);
+    const c = tfx('train', SPEC, '--preset', 'shapes', '--backend', 'webgpu', '--resume', p('gb.safetensors'), '-o', p('gc.safetensors'));
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toMatch(/steps 1\.\.3 of 3/);
+    const A = loadSafetensors(p('ga.safetensors')), C = loadSafetensors(p('gc.safetensors')), B = loadSafetensors(p('gb.safetensors'));
+    expect([...C.keys()].sort()).toEqual([...A.keys()].sort());
+    expect(A.get('adam.step')!.data[0]).toBe(3);
+    for (const [k, t] of A) expect(Buffer.from(C.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+    expect(Buffer.from(B.get('adam.m.lm_head')!.data.buffer).equals(Buffer.from(A.get('adam.m.lm_head')!.data.buffer))).toBe(false);
   });
   it('refuses to resume from plain weights', () => {
     expect(tfx('init', SPEC, '--preset', 'shapes', '--seed', '1', '-o', p('w.safetensors')).code).toBe(0);
