@@ -15,7 +15,7 @@
 import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
 import { buildScatter } from './kernel-build-scatter.js';
-import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
+import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, substituteStmts, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const NEG = kconst(-F32_MAX, 'f32');
@@ -123,6 +123,23 @@ const tileFma = (tm: number, tn: number): KStmt => unrolled('i', tm, [unrolled('
 ])]);
 
 /**
+ * for (k = from; k < to; k++) body, its body repeated `u` times per iteration (u > 1) for the first
+ * (to - from) - (to - from) mod u values, then a plain loop for the rest: in bounds for every K.
+ */
+function unrolledLoop(k: string, from: KExpr, to: KExpr, u: number, body: readonly KStmt[]): KStmt[] {
+  if (u <= 1) return [loop(k, from, to, body)];
+  const main = `${k}_end`, base = `${k}_u`;
+  const unroll = (end: KExpr) => loop(base, from, end, [unrolled(`${k}_j`, u, substituteStmts(body, { [k]: add(v(base), v(`${k}_j`)) }))], u);
+  // A constant trip count that u divides needs no remainder loop (the workgroup-memory tile: tk).
+  if (from.k === 'const' && to.k === 'const' && (to.v - from.v) % u === 0) return [unroll(to)];
+  return [
+    let_(main, sub(to, mod(sub(to, from), i(u)))),
+    unroll(v(main)),
+    loop(k, v(main), to, body),
+  ];
+}
+
+/**
  * Register tiling: neighbouring invocations own neighbouring columns, so loads and stores of B and C are
  * contiguous across a SIMD group; operands (and fused prologues) are evaluated per k, clamped to the matrix.
  */
@@ -133,7 +150,7 @@ function buildMatmul(k: MatmulKernel, c: Ctx): KBody {
   const body: KStmt[] = [
     ...head, let_('m0', m0), let_('n0', n0),
     array('c', tm * tn, true), array('av', tm, true), array('bv', tn, true),
-    loop('k', 0, K, [
+    ...unrolledLoop('k', i(0), K, k.schedule.ku ?? 1, [
       unrolled('i', tm, [aset('av', v('i'), substitute(k.a, { m: kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1))) }))]),
       unrolled('j', tn, [aset('bv', v('j'), substitute(k.b, { n: kbin('min', add(v('n0'), mul(v('j'), i(wgX))), sub(N, i(1))) }))]),
       tileFma(tm, tn),
@@ -165,7 +182,7 @@ function buildMatmulShared(k: MatmulKernel, c: Ctx): KBody {
       stage('ta', BM * tk, { m: am, k: ak }, and(lt(am, M), lt(ak, K)), k.a),
       stage('tb', tk * BN, { k: bk, n: bn }, and(lt(bn, N), lt(bk, K)), k.b),
       BARRIER,
-      loop('kk', 0, tk, [
+      ...unrolledLoop('kk', i(0), i(tk), k.schedule.ku ?? 1, [
         unrolled('i', tm, [aset('av', v('i'), al('ta', add(mul(add(sp('lid.y'), mul(v('i'), i(wgY))), i(tk)), v('kk'))))]),
         unrolled('j', tn, [aset('bv', v('j'), al('tb', add(add(mul(v('kk'), i(BN)), sp('lid.x')), mul(v('j'), i(wgX)))))]),
         tileFma(tm, tn),

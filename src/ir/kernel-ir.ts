@@ -85,6 +85,12 @@ function mapStmtExprs(st: KStmt, f: (e: KExpr) => KExpr, body: (b: readonly KStm
   }
 }
 
+/** Statements with variables replaced by expressions (a loop body re-based, e.g. k -> k0 + u when unrolling by hand). */
+export function substituteStmts(stmts: readonly KStmt[], env: Readonly<Record<string, KExpr>>): KStmt[] {
+  const sub = (b: readonly KStmt[]): KStmt[] => b.map((x) => mapStmtExprs(x, (e) => substitute(e, env), sub));
+  return sub(stmts);
+}
+
 // ---- passes (each: stmts -> stmts, run by lowerBody before rendering) -------------------------------------
 
 /** Expand `unroll` loops (constant trip count) by substituting each value of the loop variable. */

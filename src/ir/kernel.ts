@@ -55,7 +55,12 @@ export function bufferNumel(b: KBuffer, dims: Readonly<Record<string, number>>):
 
 export interface MapSchedule { readonly wg: number; readonly perThread: number }
 export interface RowSchedule { readonly wg: number }
-export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean }
+/**
+ * wgX x wgY invocations, each owning a tm x tn register tile of C (rows interleaved by wgY, columns by wgX);
+ * `shared`: operands staged through workgroup memory in tk-deep tiles. `ku` > 1 unrolls the K loop ku times
+ * (a remainder loop takes K mod ku; with `shared`, ku divides tk).
+ */
+export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean; readonly ku?: number }
 /**
  * bq query rows per workgroup (prefill, image-block denoising) and bk keys per tile; `splitk` > 0 selects the
  * decode schedule instead: one workgroup per query row, its `splitk` threads splitting the key tiles and merging

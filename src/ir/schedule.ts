@@ -43,11 +43,14 @@ export function defaultAttention(Sq: Dim): AttentionSchedule {
 
 // ---- names, the tuner's space, validation -----------------------------------------------------------------
 
+/** Most f32 accumulators one matmul invocation keeps (16x16): past that every target spills. */
+export const MAX_MATMUL_OUTPUTS = 256;
+
 export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   switch (kind) {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
-    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}`; }
+    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}`; }
     case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
   }
 }
@@ -82,6 +85,12 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
   if (bytes > lim.workgroupBytes) return `needs ${bytes} B of workgroup memory > ${lim.workgroupBytes}`;
   if (k.kind === 'row' && ((s as RowSchedule).wg & ((s as RowSchedule).wg - 1)) !== 0) return 'row workgroup must be a power of two';
   if (k.kind === 'attention' && !!(s as AttentionSchedule).splitk !== !!k.schedule.splitk) return 'split-K and row schedules are different algorithms for different shapes';
+  if (k.kind === 'matmul') {
+    const m = s as MatmulSchedule, ku = m.ku ?? 1;
+    if (!Number.isInteger(ku) || ku < 1 || ku > 16) return `K unroll ${ku} not in 1..16`;
+    if (m.shared && m.tk % ku !== 0) return `K unroll ${ku} does not divide the workgroup-memory tile depth ${m.tk}`;
+    if (m.tm * m.tn > MAX_MATMUL_OUTPUTS) return `${m.tm}x${m.tn} outputs per invocation > ${MAX_MATMUL_OUTPUTS}`;
+  }
   if (!dims) return null;
   if (k.kind === 'matmul') {
     const m = s as MatmulSchedule;
@@ -103,12 +112,23 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       for (const wg of [32, 64, 128, 256]) out.push({ wg });
       break;
     case 'matmul': {
-      const all: MatmulSchedule[] = [];
-      for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8]) for (const tn of [1, 2, 4, 8])
-        all.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: k.schedule.shared });
-      // Likeliest first: 64..256 threads and 4..16 outputs per thread (enough reuse, few registers).
-      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 7) + Math.abs(Math.log2(m.tm * m.tn) - 3.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn));
-      out.push(...all.sort((a, b) => score(a) - score(b)));
+      // Four families, each sorted likeliest first, then taken in turn, so a search capped at N candidates tries
+      // all of them: register tiles, register tiles with the K loop unrolled 4x, workgroup-memory tiles (tk 8
+      // or 16), and those unrolled. Tiles up to 16x16 per invocation (bounded by MAX_MATMUL_OUTPUTS).
+      const fams: MatmulSchedule[][] = [[], [], [], []];
+      for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) {
+        if (tm * tn > MAX_MATMUL_OUTPUTS) continue;
+        fams[0]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false });
+        fams[1]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false, ku: 4 });
+        for (const tk of [8, 16]) {
+          fams[2]!.push({ wgX, wgY, tm, tn, tk, shared: true });
+          fams[3]!.push({ wgX, wgY, tm, tn, tk, shared: true, ku: tk });
+        }
+      }
+      // Likeliest first: 64..128 threads and 16..64 outputs per thread (reuse without spilling), square-ish tiles.
+      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6.5) + Math.abs(Math.log2(m.tm * m.tn) - 5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0);
+      for (const f of fams) f.sort((a, b) => score(a) - score(b));
+      for (let j = 0; j < fams[0]!.length * 2; j++) for (const f of fams) if (f[j]) out.push(f[j]!);
       break;
     }
     case 'attention': {

@@ -53,4 +53,22 @@ describe('CUDA schedule variants on the CPU emulation vs the interpreter', () =>
     for (const c of r.cmp) expect(c.maxErr, c.name).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
     await nvccClean(r.compiled.source);
   }, 300_000);
+
+  // The tuner's larger matmul families (src/ir/schedule.ts): big register tiles, K unrolled with a remainder,
+  // workgroup-memory tiles with the tk loop unrolled; sizes ragged against every tile.
+  it.each([
+    { wgX: 8, wgY: 8, tm: 16, tn: 8, tk: 8, shared: false, ku: 4 },
+    { wgX: 16, wgY: 4, tm: 2, tn: 4, tk: 8, shared: false, ku: 3 },
+    { wgX: 4, wgY: 8, tm: 8, tn: 16, tk: 16, shared: true, ku: 16 },
+    { wgX: 8, wgY: 4, tm: 4, tn: 8, tk: 8, shared: true, ku: 4 },
+  ])('matmul %o with an epilogue: emulation matches, nvcc compiles it clean', async (schedule) => {
+    const g = new Builder();
+    const x = g.input('x', 'f32', sh(2, 37, 29)), w = g.input('w', 'f32', sh(29, 45)), bias = g.input('bias', 'f32', sh(45));
+    const y = g.unary('gelu', g.binary('add', g.matmul(x, w), bias));
+    const values = new Map([['x', hostTensor('f32', [2, 37, 29], rand(2 * 37 * 29, 7))], ['w', hostTensor('f32', [29, 45], rand(29 * 45, 8))], ['bias', hostTensor('f32', [45], rand(45, 9))]]);
+    const r = await checkGraph({ inputs: [x, w, bias] as never, outputs: [{ name: 'y', node: y }] as never, values }, { matmulSchedule: schedule });
+    expect(r.compiled.plan.kernels.some((k) => k.kind === 'matmul' && k.schedule.ku === schedule.ku && k.schedule.tm === schedule.tm)).toBe(true);
+    for (const c of r.cmp) expect(c.maxErr, c.name).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    await nvccClean(r.compiled.source);
+  }, 300_000);
 });

@@ -111,6 +111,26 @@ describe('random shapes', () => {
         new Map(), { matmulSchedule: schedules[sched]! });
     }), opts(15));
   });
+
+  // The tuner's larger families (src/ir/schedule.ts): 16x8 and 8x16 register tiles, the K loop unrolled (with a
+  // remainder: ku 3 and 4 against random K), workgroup-memory tiles with the tk loop unrolled. Each one on random
+  // ragged sizes with a fused epilogue: no out-of-bounds read or write shows up as a wrong or NaN element.
+  const big: MatmulSchedule[] = [
+    { wgX: 8, wgY: 8, tm: 16, tn: 8, tk: 8, shared: false, ku: 4 },
+    { wgX: 16, wgY: 4, tm: 2, tn: 4, tk: 8, shared: false, ku: 3 },
+    { wgX: 4, wgY: 8, tm: 8, tn: 16, tk: 16, shared: true, ku: 16 },
+    { wgX: 8, wgY: 4, tm: 4, tn: 8, tk: 8, shared: true, ku: 4 },
+  ];
+  it.each(big.map((s) => [JSON.stringify(s), s] as const))('matmul %s: random M, N, K in 1..150 with an epilogue', async (_, schedule) => {
+    const dim = fc.integer({ min: 1, max: 150 });
+    await fc.assert(fc.asyncProperty(fc.record({ M: dim, N: dim, K: dim, seed: fc.integer({ min: 1, max: 1e6 }) }), async ({ M, N, K, seed }) => {
+      const g = new Builder();
+      const a = g.input('a', 'f32', [dimSym('M'), dimSym('K')]), b = g.input('b', 'f32', [dimSym('K'), dimSym('N')]);
+      const out = { epi: g.unary('gelu', g.binary('add', g.matmul(a, b), g.const(0.5))) };
+      await checkProgram(programOf(out), new Map([['a', randTensor('f32', [M, K], seed)], ['b', randTensor('f32', [K, N], seed + 1)]]),
+        new Map(), { matmulSchedule: schedule }, { epi: TRANS });
+    }), opts(4));
+  });
 });
 
 /** One random mixed-modality batch: per sequence a length (0..S) and 0..4 images laid out left to right. */
