@@ -7,6 +7,7 @@ import { analyzeProfile, chromeTrace, formatProfile } from '../runtime/profile.j
 import { getGpu } from '../runtime/webgpu/device.js';
 import { measurePeak } from '../runtime/webgpu/peak.js';
 import { compileEntry, runEntry, withPlan, type RunOutput } from '../runtime/webgpu/program.js';
+import { cachedRenderer } from '../runtime/webgpu/module-cache.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -16,14 +17,16 @@ export async function runWebGpuCli(program: Program, entry: string, weights: Rea
   const ctx = await getGpu();
   log(`opened ${ctx.deviceString} in ${(performance.now() - t0).toFixed(0)} ms`);
   t0 = performance.now();
-  let compiled = compileEntry(program, entry);
+  // Rendered modules come from the on-disk cache where an earlier process wrote them (module-cache.ts).
+  const render = cachedRenderer(ctx.deviceString);
+  let compiled = compileEntry(program, entry, {}, render);
   if (o.useCache) {
     const tune = await import('../runtime/tune-cache.js').catch(() => undefined);
     if (tune) {
       const cache = tune.loadTuneCache();
       if (cache) {
         const plan = tune.applyTuneCache(compiled.plan, cache, ctx.deviceString);
-        if (plan !== compiled.plan) { compiled = withPlan(compiled.graph, plan); log('using tuned schedules from the tune cache'); }
+        if (plan !== compiled.plan) { compiled = withPlan(compiled.graph, plan, render); log('using tuned schedules from the tune cache'); }
       }
     }
   }

@@ -9,7 +9,7 @@ import { printStmts, type StmtTable, type TargetTable } from '../ir/kernel-emit.
 import type { KBuffer, Kernel, KernelPlan } from '../ir/kernel.js';
 import { dedupKernels } from '../ir/kernel-dedup.js';
 import { buildKernel } from '../ir/kernel-build.js';
-import { bodyResources, gridText, launchGrid, lowerBody, type KBody } from '../ir/kernel-ir.js';
+import { bodyResources, gridText, launchGrid, lowerBody, type KBody, type KGrid } from '../ir/kernel-ir.js';
 import type { TargetLimits } from '../ir/schedule.js';
 import { GELU_C, GELU_K, TANH_CLAMP } from '../ir/semantics.js';
 
@@ -107,19 +107,30 @@ export interface RenderedKernel {
   readonly workgroups: (dims: readonly number[]) => [number, number, number];
   /** The dispatch as text over the symbols, for plan.json. */
   readonly dispatchText: string;
+  /** Workgroup counts over the symbols (what `workgroups` evaluates; kept so a rendered kernel can be stored). */
+  readonly grid: KGrid;
+}
+
+/** A rendered kernel from its stored parts (src/runtime/webgpu/module-cache.ts): `workgroups` re-derived from the grid. */
+export function renderedKernel(p: { name: string; code: string; bindings: readonly number[]; grid: KGrid; dispatchText: string }): RenderedKernel {
+  const b = { name: p.name, grid: p.grid } as const;
+  return { ...p, workgroups: (dims) => launchGrid(b as KBody, dims, WEBGPU_LIMITS.groupsPerDim) };
 }
 
 export function renderWgsl(k: Kernel, buffers: readonly KBuffer[], symbols: readonly string[]): RenderedKernel {
   return renderWgslBody(buildKernel(k, buffers, symbols), buffers, symbols);
 }
 
+/** How a plan's distinct kernels are rendered: renderWgsl, or through a cache of rendered modules. */
+export type KernelRenderer = (k: Kernel, buffers: readonly KBuffer[], symbols: readonly string[]) => RenderedKernel;
+
 /**
  * Every kernel of a plan, each distinct one rendered once (src/ir/kernel-dedup.ts): instances share the shader
  * text (`shader` indexes the distinct list) and bind their own buffers.
  */
-export function renderWgslPlan(plan: KernelPlan): { kernels: (RenderedKernel & { shader: number })[]; shaders: RenderedKernel[] } {
+export function renderWgslPlan(plan: KernelPlan, render: KernelRenderer = renderWgsl): { kernels: (RenderedKernel & { shader: number })[]; shaders: RenderedKernel[] } {
   const { distinct, instances } = dedupKernels(plan);
-  const shaders = distinct.map((d) => renderWgsl(d.kernel, d.buffers, plan.symbols));
+  const shaders = distinct.map((d) => render(d.kernel, d.buffers, plan.symbols));
   const kernels = instances.map(({ of, buffers }, i) => ({
     ...shaders[of]!, name: plan.kernels[i]!.name, shader: of, bindings: shaders[of]!.bindings.map((b) => (b < 0 ? b : buffers[b]!)),
   }));
@@ -147,5 +158,5 @@ export function renderWgslBody(built: KBody, buffers: readonly KBuffer[], symbol
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {',
     ...body, '}', '',
   ].join('\n');
-  return { name: b.name, code, bindings, workgroups: (dims) => launchGrid(b, dims, WEBGPU_LIMITS.groupsPerDim), dispatchText: gridText(b, symbols) };
+  return renderedKernel({ name: b.name, code, bindings, grid: b.grid, dispatchText: gridText(b, symbols) });
 }

@@ -125,10 +125,15 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
           fams[3]!.push({ wgX, wgY, tm, tn, tk, shared: true, ku: tk });
         }
       }
-      // Likeliest first: 64..128 threads and 16..64 outputs per thread (reuse without spilling), square-ish tiles.
-      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6.5) + Math.abs(Math.log2(m.tm * m.tn) - 5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0);
+      // Likeliest first: about 64 threads and 64..128 outputs per thread (8x8 to 16x8: what lavapipe rewarded in
+      // bench/results), then smaller tiles; square-ish. Register tiles take every other slot.
+      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6) + Math.abs(Math.log2(m.tm * m.tn) - 6.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0);
       for (const f of fams) f.sort((a, b) => score(a) - score(b));
-      for (let j = 0; j < fams[0]!.length * 2; j++) for (const f of fams) if (f[j]) out.push(f[j]!);
+      const at = [0, 0, 0, 0];
+      const order = [0, 1, 0, 2, 0, 3];
+      for (let left = fams.reduce((t, f) => t + f.length, 0); left > 0;) {
+        for (const fi of order) { const x = fams[fi]![at[fi]!]; if (x) { out.push(x); at[fi]!++; left--; } }
+      }
       break;
     }
     case 'attention': {

@@ -122,13 +122,15 @@ export class WebGpuEngine implements Engine {
     const key = `${name}|${pairs.map((p) => `${p.output}>${p.source}`).join(',')}`;
     const have = this.compiled.get(key);
     if (have) return have;
-    let c = compileEntry(this.program, name);
+    const { cachedRenderer } = await import('./webgpu/module-cache.js');
+    const render = cachedRenderer(this.ctx.deviceString);   // rendered modules from the on-disk cache
+    let c = compileEntry(this.program, name, {}, render);
     const tune = this.tune ? await import('./tune-cache.js').catch(() => undefined) : undefined;
     const cache = tune?.loadTuneCache();
     let plan = this.tune && tune && cache ? tune.applyTuneCache(c.plan, cache, this.ctx.deviceString) : c.plan;
     const stored = storeInPlace(plan, pairs);
     plan = stored.plan;
-    if (plan !== c.plan) c = withPlan(c.graph, plan);
+    if (plan !== c.plan) c = withPlan(c.graph, plan, render);
     const out = { ...c, inPlace: stored.inPlace };
     this.compiled.set(key, out);
     return out;

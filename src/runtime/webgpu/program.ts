@@ -4,7 +4,7 @@
  */
 import { dimEval } from '../../core/dim.js';
 import { hostTensor, type HostTensor } from '../../core/tensor.js';
-import { WEBGPU_LIMITS, renderWgslPlan, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
+import { WEBGPU_LIMITS, renderWgslPlan, type KernelRenderer, type RenderedKernel } from '../../codegen-wgsl/wgsl.js';
 import type { Graph, IExpr, Node, Program } from '../../ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../../ir/kernel.js';
 import type { LowerOptions } from '../../ir/lower.js';
@@ -23,16 +23,16 @@ export interface CompiledEntry {
 }
 
 /** The pipeline (graph passes, fusion, scheduling for WebGPU), then every kernel rendered. */
-export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}): CompiledEntry {
+export function compileEntry(program: Program, entry: string, opts: LowerOptions = {}, render?: KernelRenderer): CompiledEntry {
   const found = program.entries.find((g) => g.entry === entry);
   if (!found) throw new Error(`unknown entry '${entry}'; this spec has ${program.entries.map((g) => g.entry).join(', ')}`);
   const { graph, plan } = planEntry(found, program.symbols, { limits: WEBGPU_LIMITS, lower: opts });
-  return withPlan(graph, plan);
+  return withPlan(graph, plan, render);
 }
 
-/** Render a plan lowered from `graph` (e.g. one whose schedules the tuner replaced). */
-export function withPlan(graph: Graph, plan: KernelPlan): CompiledEntry {
-  return { graph, plan, kernels: renderWgslPlan(plan).kernels };
+/** Render a plan lowered from `graph` (e.g. one whose schedules the tuner replaced); `render`: e.g. through the module cache (module-cache.ts). */
+export function withPlan(graph: Graph, plan: KernelPlan, render?: KernelRenderer): CompiledEntry {
+  return { graph, plan, kernels: renderWgslPlan(plan, render).kernels };
 }
 
 export interface RunOutput {
