@@ -33,6 +33,7 @@ export const USER_ERRORS = {
   TFX7002: 'input too large',
   TFX7003: 'buffer exceeds a device limit',
   TFX7004: 'JSON nested too deeply',
+  TFX7005: 'kernel exceeds a device limit',
   // files
   TFX8001: 'cannot read file',
   TFX8002: 'refusing to write over a special file or link',

@@ -123,6 +123,7 @@ export class GpuExecutor {
   async run(dispatches: readonly Dispatch[], opts: { profile?: boolean } = {}): Promise<RunResult> {
     throwDeviceErrors(this.ctx);
     const { device } = this.ctx;
+    for (const d of dispatches) this.checkBindings(d);
     // Pipelines first: compiling is the slow part, and it must not sit inside the timed submission.
     const pipelines = await Promise.all(dispatches.map((d) => this.pipeline(d)));
     // Checks that throw go before the error scope, so a throw cannot leave it pushed.
@@ -246,6 +247,19 @@ export class GpuExecutor {
       }
       return { binding, resource: { buffer: s.buffer } };
     });
+  }
+
+  /**
+   * More storage bindings in one kernel than the device's maxStorageBuffersPerShaderStage would fail Dawn's
+   * pipeline validation: say so first, with a code. The device is opened with the adapter's maximum
+   * (device.ts; lavapipe: 16); WebGPU's default is 8, and the attention backward's dq/dk kernels bind 10.
+   */
+  private checkBindings(d: Dispatch): void {
+    const max = this.ctx.limits.maxStorageBuffersPerShaderStage;
+    const n = d.bindings.filter((id) => this.buffers.get(id)?.usage !== 'uniform').length;
+    if (n > max) {
+      throw new TfxError('TFX7005', `kernel '${d.label}' (${d.kind}) binds ${n} storage buffers; this GPU allows ${max} per shader stage (maxStorageBuffersPerShaderStage)`);
+    }
   }
 
   private checkedWorkgroups(d: Dispatch): [number, number, number] {
