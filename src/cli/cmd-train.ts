@@ -5,11 +5,14 @@
  * per step and periodic checkpoints that `--resume` continues exactly (same data, schedule and optimizer state).
  */
 import type { HostTensor } from '../core/tensor.js';
-import { batch, type ShapesConfig } from '../data/shapes.js';
+import { batch, minSeq, SIZE, type ShapesConfig } from '../data/shapes.js';
 import { compileFile } from '../driver.js';
 import { TfxError, UsageError } from '../errors.js';
+import type { Program } from '../ir/graph.js';
 import { GRAD_SUFFIX } from '../ir/autodiff/grad.js';
+import { exampleDims } from '../runtime/example-inputs.js';
 import { initParams } from '../runtime/weights.js';
+import { trainStepMemory } from '../train/memory.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../train/checkpoint.js';
 import { DeviceTrainer } from '../train/device.js';
 import { HostTrainer, type StepReport, type TrainConfig } from '../train/host.js';
@@ -37,6 +40,7 @@ export default async function train(a: Args): Promise<number> {
   const resume = str(a, 'resume');
   const program = compileFile(file, { preset: str(a, 'preset'), entries: [entry + GRAD_SUFFIX] }).program;
   const g = program.entries[0]!;
+  if (a.values['dry-run']) { dryRun(program, a); return 0; }
 
   let params: Map<string, HostTensor>;
   let trainerState: AdamWState | undefined;
@@ -119,3 +123,27 @@ const hostLoop = (t: HostTrainer, params: ReadonlyMap<string, HostTensor>): Loop
 const deviceLoop = (t: DeviceTrainer): Loop => ({
   taken: () => t.taken, step: (i) => t.step(i), snapshot: async () => ({ params: await t.params(), state: await t.state() }), dispose: () => t.dispose(),
 });
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 100 * 2 ** 20 ? 2 : 0)} MiB`;
+
+/** `--dry-run`: the device memory of one step (src/train/memory.ts) at --batch and --seq; nothing runs. */
+function dryRun(program: Program, a: Args): void {
+  const cfg = program.config as unknown as ShapesConfig;
+  const fits = cfg.latent_c === 3 && cfg.latent_hw === SIZE;
+  const B = intFlag(a, 'batch', 8);
+  const seq = str(a, 'seq') !== undefined ? intFlag(a, 'seq') : fits ? minSeq(cfg) : undefined;
+  if (B < 1 || (seq !== undefined && seq < 1)) throw new UsageError('--batch and --seq must be positive integers');
+  const dims = exampleDims(program, program.entries[0]!, 'transfusion', { batch: B, images: 1, ...(seq !== undefined ? { seq } : {}) });
+  const m = trainStepMemory(program, dims, PAPER_ADAMW);
+  const values = program.params.reduce((n, p) => n + p.shape.reduce((x, y) => x * y, 1), 0);
+  const rows: [string, number, string][] = [
+    ['parameters', m.params, `${program.params.length} tensors, ${values} values, f32`],
+    ['AdamW moments', m.moments, 'm and v, f32; updated in place'],
+    ['gradients', m.grads, 'kept on the device between the two entries'],
+    ['inputs', m.inputs, 'one batch'],
+    ['intermediates', m.scratch, `gradient entry ${mib(m.gradScratch)} with liveness reuse (${mib(m.gradScratchNaive)} with one buffer each), optimizer ${mib(m.optimizerScratch)}`],
+  ];
+  log(`one training step of ${program.model} (preset ${program.preset}) at ${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(', ')}, WebGPU storage, from the plans (${m.kernels.grad} + ${m.kernels.optimizer} kernels):`);
+  for (const [what, b, note] of rows) log(`  ${what.padEnd(14)} ${mib(b).padStart(10)}  ${note}`);
+  log(`  ${'peak'.padEnd(14)} ${mib(m.peak).padStart(10)}  all of the above at once`);
+}

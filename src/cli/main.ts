@@ -132,6 +132,8 @@ export const COMMANDS: Record<string, Command> = {
       o: { type: 'string', short: 'o', value: 'CKPT.safetensors', help: 'write the checkpoint here at the end (and every --every steps)', example: '-o run.safetensors' },
       every: { type: 'string', value: 'K', help: 'also write the checkpoint every K steps', example: '--every 50' },
       backend: { type: 'string', value: 'cpu|webgpu', help: 'cpu (the reference interpreter; default) or webgpu (parameters and AdamW state resident on the device, updated in place)', example: '--backend cpu' },
+      'dry-run': { type: 'boolean', help: 'run nothing: print the device memory of one step (parameters, AdamW moments, gradients, inputs, intermediates with liveness reuse) from the plans', example: '--dry-run' },
+      seq: { type: 'string', value: 'S', help: '--dry-run: sequence length; default: the data set\'s when it fits the preset, else the example-input default', example: '--seq 1024' },
     },
     examples: [`tfx train ${SPEC} --preset shapes --data shapes:0 --steps 400 -o run.safetensors --every 50`, `tfx train ${SPEC} --preset shapes --steps 800 --resume run.safetensors -o run.safetensors`],
     run: lazy(() => import('./cmd-train.js')),

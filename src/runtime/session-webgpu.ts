@@ -92,6 +92,7 @@ export class WebGpuEngine implements Engine {
   }
 
   upload(t: HostTensor): DeviceTensor { return this.fromHost(t); }
+  deviceBytes(): number { return this.ex.allocatedBytes(); }
   zeros(dtype: DType, shape: readonly number[]): DeviceTensor { return this.fresh(dtype, shape); }
   copy(t: TensorArg): DeviceTensor {
     if (!isDeviceTensor(t)) return this.fromHost(t);

@@ -110,6 +110,8 @@ export interface Session {
   param(name: string): DeviceTensor;
   /** Replaces a parameter's value (same dtype kind and shape). */
   setParam(name: string, t: TensorArg): void;
+  /** Bytes the session holds on its device now (parameters, states, device tensors, scratch); undefined where not tracked. */
+  deviceBytes(): number | undefined;
   dispose(): void;
 }
 
@@ -155,6 +157,8 @@ export interface Engine {
    * Runs; `keep`, `written` and `assign` outputs come back as new device tensors owned by the caller / the
    * session, except those listed in `inPlace`: stored into the state's or parameter's own buffer.
    */
+  /** Bytes held on the device now, where the backend tracks them. */
+  deviceBytes?(): number;
   execute(c: CallPlan): Promise<{ outputs: Record<string, HostTensor>; device: Record<string, DeviceTensor>; timings: KernelTime[]; info?: Record<string, unknown>; inPlace?: readonly string[] }>;
   dispose(): void;
 }
@@ -225,6 +229,7 @@ class SessionImpl implements Session {
     }
     this.engine.setParam(name, this.engine.copy(t));
   }
+  deviceBytes(): number | undefined { this.live(); return this.engine.deviceBytes?.(); }
   dispose(): void {
     if (this.disposed) return;
     this.resetStates();

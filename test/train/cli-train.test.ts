@@ -56,6 +56,12 @@ describe('tfx train', () => {
     for (const [k, t] of A) expect(Buffer.from(C.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
     expect(Buffer.from(B.get('adam.m.lm_head')!.data.buffer).equals(Buffer.from(A.get('adam.m.lm_head')!.data.buffer))).toBe(false);
   });
+  it('--dry-run prints the memory of a step from the plans, without --steps', () => {
+    const r = tfx('train', SPEC, '--preset', 'tiny', '--dry-run', '--batch', '2', '--seq', '32');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/preset tiny\) at B=2, S=32, N=1/);
+    for (const row of ['parameters', 'AdamW moments', 'gradients', 'inputs', 'intermediates', 'peak']) expect(r.err).toMatch(new RegExp(`^  ${row} +[\\d.]+ MiB`, 'm'));
+  });
   it('refuses to resume from plain weights', () => {
     expect(tfx('init', SPEC, '--preset', 'shapes', '--seed', '1', '-o', p('w.safetensors')).code).toBe(0);
     const r = tfx('train', SPEC, '--preset', 'shapes', '--steps', '2', '--resume', p('w.safetensors'));

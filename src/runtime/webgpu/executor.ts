@@ -174,6 +174,13 @@ export class GpuExecutor {
     this.buffers.delete(id);
   }
 
+  /** Bytes of every buffer held now (memory reports). */
+  allocatedBytes(): number {
+    let n = 0;
+    for (const s of this.buffers.values()) n += s.bytes;
+    return n;
+  }
+
   /** Size in bytes of buffer `id`, or undefined if there is none. */
   size(id: string): number | undefined {
     return this.buffers.get(id)?.bytes;
