@@ -140,8 +140,8 @@ export function markdownReport(res: BenchResult): string {
   if (res.forward) {
     const fw = res.forward;
     L.push('## Model entry (GPU ms per call, lower is better)', '', ...tbl(['plan', 'ms', 'correct', 'share by op kind'],
-      Object.entries(fw).filter(([, s]) => s).map(([n, s]) => [n, f(s!.ms, 2), s!.correct ? 'yes' : 'NO', s!.by_kind.map((k) => `${k.kind} ${(100 * k.share).toFixed(0)}%`).join(', ')])));
-    if (fw.tuned) L.push(`tuned vs default: ${(fw.default.ms / fw.tuned.ms).toFixed(2)}x (> 1: tuned faster)`, '');
+      Object.entries(fw).filter(([, s]) => s).map(([n, s]) => [n, s!.spread ? spreadText(s!.spread, 2) : f(s!.ms, 2), s!.correct ? 'yes' : 'NO', s!.by_kind.map((k) => `${k.kind} ${(100 * k.share).toFixed(0)}%`).join(', ')])));
+    if (fw.tuned) L.push(`tuned vs default: ${(fw.default.ms / fw.tuned.ms).toFixed(2)}x (default ms / tuned ms, > 1: tuned faster${fw.tuned.spread ? '; sampled interleaved' : ''})`, '');
   }
   if (res.tuning) L.push('## Tuning', '', ...tbl(['kernel', 'op', 'x', 'default', 'ms', 'best', 'ms', 'speedup', 'tried'], res.tuning.kernels.map((k) => [k.kernel, k.op, k.instances, k.default_variant, f(k.default_ms, 2), k.best_variant, f(k.best_ms, 2), `${k.speedup}x`, k.tried])));
   if (res.attention_table.length) {

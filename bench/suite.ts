@@ -62,7 +62,8 @@ export interface AttentionRow {
 export interface Spread { median: number; min: number; max: number; n: number }
 export interface KernelTune { kernel: string; op: string; signature: string; label: string; default_variant: string; best_variant: string; default_ms: number; best_ms: number; speedup: number; tried: number; instances: number }
 export interface ForwardSummary {
-  ms: number; by_kind: { kind: string; ms: number; share: number; kernels: number }[]; correct: boolean; max_err: number;
+  /** Median GPU ms per call; with --tune, from `spread` (default and tuned sampled interleaved). */
+  ms: number; spread?: Spread; by_kind: { kind: string; ms: number; share: number; kernels: number }[]; correct: boolean; max_err: number;
   /** Where the time goes in the spec (runtime/profile.ts): kernels with their fused ops and source spans, per spec line and block. */
   kernels?: { kernel: string; fused: string; src: string; ms: number; share: number; gflops: number; gbps: number; bound: string }[];
   by_line?: { line: string; text: string; ms: number; share: number; kernels: number }[];
@@ -283,6 +284,18 @@ class Bencher {
         await runner.use(tuned);
         const c = await check();
         this.res.forward.tuned = (await this.forward(runner, c)).summary;
+        if (!c.correct) this.res.notes.push(`tuned plan of ${entry} does not match the interpreter (max err ${c.maxErr})`);
+        // Default and tuned whole forwards sampled interleaved, so their ratio is fair on a loaded machine.
+        const all = plan.kernels.map((_, j) => j);
+        await runner.use(plan, 'default');
+        const dd = runner.capture(all);
+        await runner.use(tuned, 'tuned');
+        const td = runner.capture(all);
+        const part = (d: Dispatch[]): Part => ({ warm: 0, canWin: false, take: async () => (await runner.timeDispatches(d, 0, 1)).median, rec: {} as Part['rec'] });
+        const [dt, tt] = await this.interleave([part(dd), part(td)], 'forward default vs tuned');
+        const fw = this.res.forward;
+        fw.default = { ...fw.default, ms: ms(dt!.median), spread: { median: ms(dt!.median), min: ms(dt!.min), max: ms(dt!.max), n: dt!.samples.length } };
+        fw.tuned = { ...fw.tuned!, ms: ms(tt!.median), spread: { median: ms(tt!.median), min: ms(tt!.min), max: ms(tt!.max), n: tt!.samples.length } };
       } else if (tunes.length) {
         this.res.tuning = { budget_s: 0, spent_s: Math.round(spent), cache: '(not written without --tune)', kernels: tunes, max_speedup: Math.max(1, ...tunes.map((t) => t.speedup)), stopped_by_budget: false };
       }
@@ -349,7 +362,9 @@ class Bencher {
    */
   async variantParts(c: BenchCase, runner: PlanRunner, plan: KernelPlan, op: string, pick?: (all: Variant[]) => Variant[]): Promise<(Part & { v: Variant })[]> {
     const i = plan.kernels.findIndex((k) => k.kind === 'matmul' || k.kind === 'attention');
-    const all = variantsFor(plan.kernels[i]!, this.ctx.limits, c.dims, pick ? 1000 : this.o.quick ? 3 : this.o.tune ? 24 : 10).variants;
+    // With --tune 24 candidates, 12 for the largest cases (seconds per call on a software GPU).
+    const max = pick ? 1000 : this.o.quick ? 3 : this.o.tune ? (c.flops > 4e9 ? 12 : 24) : 10;
+    const all = variantsFor(plan.kernels[i]!, this.ctx.limits, c.dims, max).variants;
     const variants = pick ? pick(all) : all;
     this.o.progress.add(variants.length);
     const out: (Part & { v: Variant })[] = [];
@@ -465,7 +480,7 @@ class Bencher {
       cases.push({ c, peers: peerNames, peerCase: { op: 'matmul', m: n, k: n, n, a: c.inputs.get('a')!.data as Float32Array, b: c.inputs.get('b')!.data as Float32Array } });
     }
     const S = this.o.quick ? 128 : 512, att = attentionCase({ S, seed: 11, ...(this.o.quick ? { patches: 32 } : {}) });
-    cases.push({ c: att, peers: ['tfjs-webgpu'], peerCase: { op: 'attention', b: 1, h: att.meta['H'] as number ?? 8, s: S, d: 64, q: att.inputs.get('q')!.data as Float32Array, k: att.inputs.get('k')!.data as Float32Array, v: att.inputs.get('v')!.data as Float32Array, mask: denseMask(S, att.meta['img'] as Int32Array) } });
+    cases.push({ c: att, peers: ['tfjs-webgpu', 'ort-node-webgpu'], peerCase: { op: 'attention', b: 1, h: att.meta['H'] as number ?? 8, s: S, d: 64, q: att.inputs.get('q')!.data as Float32Array, k: att.inputs.get('k')!.data as Float32Array, v: att.inputs.get('v')!.data as Float32Array, mask: denseMask(S, att.meta['img'] as Int32Array) } });
     this.o.progress.add(cases.reduce((s, x) => s + x.peers.length, 0));
     for (const { c, peers, peerCase } of cases) {
       const plan = lowerCase(c.graph);
