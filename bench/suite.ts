@@ -123,7 +123,7 @@ export async function runBench(ctx: GpuContext, o: BenchOptions): Promise<BenchR
 }
 
 /** Adapter, software or not, machine load, versions and the command line. */
-function banner(ctx: GpuContext): Banner {
+export function banner(ctx: GpuContext): Banner {
   let commit: string | undefined, version = '?';
   try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* not a checkout */ }
   try { version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version; } catch { /* unknown */ }

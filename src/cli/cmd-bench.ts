@@ -14,7 +14,7 @@ import { closeGpu, getGpu } from '../runtime/webgpu/device.js';
 import { oneFile, str, type Args } from './main.js';
 import { chooseEntry } from './defaults.js';
 
-const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate', 'attention-bwd'];
+const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate', 'attention-bwd', 'train-step'];
 
 type AttentionShape = { S: number; H: number; patches: number };
 
@@ -85,6 +85,7 @@ export default async function bench(a: Args): Promise<number> {
   }
 
   if (op === 'generate') return benchGenerate(a, file, quick, jsonOut);
+  if (op === 'train-step') return benchTrainStep(file, quick, jsonOut, mdOut);
   const [{ runBench }, { textReport, htmlReport, markdownReport }] = await Promise.all([import('../../bench/suite.js'), import('../../bench/report.js')]);
   const ctx = await getGpu();
   process.stderr.write(`tfx bench: ${ctx.deviceString}\n`);
@@ -128,6 +129,25 @@ async function benchGenerate(a: Args, file: string, quick: boolean, jsonOut: str
       mkdirSync(dirname(jsonOut), { recursive: true });
       writeOutputFile(jsonOut, JSON.stringify(f, null, 1) + '\n');
       process.stderr.write(`wrote ${jsonOut}\n`);
+    }
+    return 0;
+  } finally { await closeGpu(); }
+}
+
+/** `--op train-step`: training step time split into forward / backward / optimizer (bench/train-step.ts). */
+async function benchTrainStep(file: string, quick: boolean, jsonOut: string | undefined, mdOut: string | undefined): Promise<number> {
+  const { benchTrainStep: run, trainStepText } = await import('../../bench/train-step.js');
+  const ctx = await getGpu();
+  try {
+    const cases = quick ? [{ preset: 'tiny', B: 2 }] as const : [{ preset: 'tiny', B: 2 }, { preset: 'shapes', B: 8 }, { preset: 'shapes', B: 16 }] as const;
+    const res = await run(ctx, { file, cases, rounds: quick ? 2 : 5, log: (s) => process.stderr.write(s + '\n') });
+    const text = trainStepText(res);
+    process.stdout.write(text);
+    for (const [path, body] of [[jsonOut, JSON.stringify(res, null, 1) + '\n'], [mdOut, text]] as const) {
+      if (path === undefined) continue;
+      mkdirSync(dirname(path), { recursive: true });
+      writeOutputFile(path, body);
+      process.stderr.write(`wrote ${path}\n`);
     }
     return 0;
   } finally { await closeGpu(); }

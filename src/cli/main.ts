@@ -184,7 +184,7 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       ...preset, ...entry,
       backend: { type: 'string', value: 'webgpu|cuda', help: 'device to benchmark: webgpu (default) or cuda', example: '--backend webgpu' },
-      op: { type: 'string', value: 'KIND', help: 'only this kind: host (compile, tile classification and session-call wall times, Benchmark.js), matmul, attention, row, map, rmsnorm, rope, elementwise, compute or peers; or generate (decode tokens/s, ms per denoising step with and without guidance)', example: '--op attention' },
+      op: { type: 'string', value: 'KIND', help: 'only this kind: host (compile, tile classification and session-call wall times, Benchmark.js), matmul, attention, row, map, rmsnorm, rope, elementwise, compute or peers; or generate (decode tokens/s, ms per denoising step with and without guidance); or train-step (training step time of the tiny and shapes presets on WebGPU and the CPU, split into forward / backward / optimizer; a Transfusion spec with those presets)', example: '--op attention' },
       weights: { type: 'string', value: 'W.safetensors', help: "--op generate: parameters, as written by tfx init; default: initialized from the spec's init rules with seed 0", example: '--weights w.safetensors' },
       shapes: { type: 'string', value: 'LIST', help: 'comma-separated sizes: N or MxKxN for matmul, sS or sShH for attention (S tokens, H heads; plain S with --op attention)', example: '--shapes 512,1024x1024x4096,s2048h8' },
       json: { type: 'string', value: 'OUT.json', help: 'also write every measurement as JSON', example: '--json bench.json' },

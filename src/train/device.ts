@@ -10,18 +10,17 @@ import { decomposeBackward } from '../ir/autodiff/decompose.js';
 import { DEVICE_KERNELS, requireKernels } from '../ir/autodiff/grad.js';
 import type { Program } from '../ir/graph.js';
 import { openSession, type Backend, type DeviceTensor, type Session } from '../runtime/session.js';
-import type { StepReport, TrainConfig } from './host.js';
+import type { StepReport, StepTimes, TrainConfig } from './host.js';
 import { learningRate, type AdamWState } from './optim.js';
 import { gradName, mName, newName, optimizerGraph, OPTIMIZER_ENTRY, vName } from './optim-graph.js';
 
 const scalar = (x: number) => hostTensor('f32', [], Float32Array.of(x));
 
-/** Wall time of the last step's parts, ms (each part awaited, so it includes the device work). */
-export interface StepTimes { readonly grad: number; readonly optimizer: number }
 
 export class DeviceTrainer {
   /** Steps taken so far (the moments live on the device; `state()` reads them back). */
   taken = 0;
+  /** Wall times of the last step's parts (each awaited, so they include the device work). */
   last: StepTimes = { grad: 0, optimizer: 0 };
   private readonly assign: Record<string, string>;
   private readonly names: readonly string[];

@@ -19,8 +19,12 @@ export interface StepReport {
   readonly lr: number;
 }
 
+/** Wall time of the last step's parts, ms: the gradient entry, then clipping + the optimizer. */
+export interface StepTimes { readonly grad: number; readonly optimizer: number }
+
 export class HostTrainer {
   readonly state: AdamWState;
+  last: StepTimes = { grad: 0, optimizer: 0 };
   private readonly graph: Graph;
 
   /** `grad` is a gradient entry (outputs: scalars, then `grad.<param>`); `params` are updated in place. */
@@ -30,7 +34,9 @@ export class HostTrainer {
   }
 
   step(inputs: ReadonlyMap<string, HostTensor>, dims: Readonly<Record<string, number>>): StepReport {
+    const t0 = performance.now();
     const outs = interpret(this.graph.outputs.map((o) => o.node), { inputs, params: this.params, dims });
+    const t1 = performance.now();
     const scalars: Record<string, number> = {};
     const grads = new Map<string, HostTensor>();
     this.graph.outputs.forEach((o, i) => {
@@ -41,6 +47,7 @@ export class HostTrainer {
     const s = this.state.step;
     const lr = learningRate(s, this.cfg.schedule);
     adamwStep(this.params, clipped.grads, this.state, lr, this.cfg.adamw);
+    this.last = { grad: t1 - t0, optimizer: performance.now() - t1 };
     return { step: s, outputs: scalars, gradNorm: clipped.norm, lr };
   }
 }
