@@ -5,7 +5,7 @@
  * per step and periodic checkpoints that `--resume` continues exactly (same data, schedule and optimizer state).
  */
 import type { HostTensor } from '../core/tensor.js';
-import { batch, minSeq, SIZE, type ShapesConfig } from '../data/shapes.js';
+import { batch, minSeq, ShapesError, SIZE, type ShapesConfig } from '../data/shapes.js';
 import { compileFile } from '../driver.js';
 import { TfxError, UsageError } from '../errors.js';
 import type { Program } from '../ir/graph.js';
@@ -72,6 +72,10 @@ export default async function train(a: Args): Promise<number> {
   if (every > 0 && !out) throw new UsageError('--every needs -o (where to write checkpoints)');
 
   const cfg = program.config as unknown as ShapesConfig;
+  try { batch(data.seed, 'train', 0, 1, cfg); } catch (e) {
+    if (e instanceof ShapesError) throw new TfxError('TFX5001', `data ${data.source} does not fit preset '${program.preset}': ${e.message}`);
+    throw e;
+  }
   const tc: TrainConfig = { adamw: { ...PAPER_ADAMW, weightDecay: wd }, clip, schedule: { peak: lr, min: minLr, warmup, total: steps } };
   const trainer = backend === 'cpu' ? hostLoop(new HostTrainer(g, params, tc, trainerState), params)
     : deviceLoop(await DeviceTrainer.open(program, params, tc, { backend: 'webgpu', ...(trainerState ? { state: trainerState } : {}) }));

@@ -8,6 +8,7 @@ import { fusedAttentionGradApplies } from '../lower.js';
 import { dimConst } from '../../core/dim.js';
 import { isFloat } from '../../core/dtype.js';
 import { TfxError } from '../../errors.js';
+import { foldBatchSums } from './fold.js';
 import { Builder } from '../builder.js';
 import { topoSort, type Graph, type Node, type Program } from '../graph.js';
 import { copyNode, rebuild } from '../passes/rebuild.js';
@@ -65,7 +66,8 @@ export function gradEntry(program: Program, entry: string, output?: string): Gra
     const grad = n && grads.get(n.id);
     outputs.push({ name: `grad.${p.name}`, node: grad ?? b.expand(b.const(0, p.dtype), p.shape.map(dimConst)) });
   }
-  return { entry: `${entry}_grad`, inputs: g.inputs, outputs };
+  // Weight gradients summed over the batch become one matmul each (fold.ts).
+  return foldBatchSums({ entry: `${entry}_grad`, inputs: g.inputs, outputs });
 }
 
 /** Entry names that ask for a gradient entry: `E_grad` of a declared entry E. */
