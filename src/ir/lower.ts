@@ -211,6 +211,14 @@ class Lowering {
   dim(d: Dim): KExpr { return dimExpr(d, this.symbols); }
   flat(idx: readonly KExpr[], shape: Shape): KExpr { return linearize(idx, shape, this.symbols); }
 
+  /** The value of a node stored in a buffer at a flat index, or undefined when it has no buffer. */
+  private storedAt(n: Node, flat: KExpr): KExpr | undefined {
+    const b = this.bufOf.get(n.id);
+    if (b === undefined) return undefined;
+    const raw = kload(b, flat, this.buffers[b]!.dtype);
+    return n.dtype === 'bool' ? kbin('ne', raw, kconst(0)) : raw.dtype === n.dtype ? raw : kcast(raw, n.dtype);
+  }
+
   /** The value of node n at multi-index idx, inlining whatever is not materialized. */
   at(n: Node, idx: readonly KExpr[]): KExpr {
     if (this.accNode === n) return kvar('acc', n.dtype);
@@ -221,11 +229,8 @@ class Lowering {
       const rowShape = n.shape.filter((_, i) => i !== axis);
       return kcast(kbin('sub', kcast(this.at(n.src[0]!, idx), 'f32'), kload(lse, this.flat(rowIdx, rowShape), 'f32'), 'f32'), n.dtype);
     }
-    const b = this.bufOf.get(n.id);
-    if (b !== undefined) {
-      const raw = kload(b, this.flat(idx, n.shape), this.buffers[b]!.dtype);
-      return n.dtype === 'bool' ? kbin('ne', raw, kconst(0)) : raw.dtype === n.dtype ? raw : kcast(raw, n.dtype);
-    }
+    const stored = this.storedAt(n, this.flat(idx, n.shape));
+    if (stored) return stored;
     const s = n.src;
     if (n.op !== 'const') this.inlined.push([n, this.kernels.length]);
     switch (n.op) {
@@ -239,7 +244,11 @@ class Lowering {
         const off = n.shape.length - src.shape.length;
         return this.at(src, src.shape.map((d, i) => (dimAsConst(d) === 1 && dimAsConst(n.shape[i + off]!) !== 1 ? kconst(0) : idx[i + off]!)));
       }
-      case 'reshape': return this.at(s[0]!, delinearize(this.flat(idx, n.shape), s[0]!.shape, this.symbols));
+      case 'reshape': {
+        // A source in a buffer is row-major: the reshape's flat index is its own (no div/mod round trip).
+        const flat = this.flat(idx, n.shape);
+        return (this.accNode !== s[0] && !this.lseOf.has(s[0]!.id) && this.storedAt(s[0]!, flat)) || this.at(s[0]!, delinearize(flat, s[0]!.shape, this.symbols));
+      }
       case 'permute': {
         const perm = (n.arg as { perm: number[] }).perm;
         const src: KExpr[] = new Array(perm.length);

@@ -2,12 +2,16 @@
  * foldBatchSums (src/ir/autodiff/fold.ts): weight gradients of batch-broadcast matmuls are one matmul with the
  * batch folded into the contraction (no reduction over a batched matmul is left), the gradients still equal
  * central finite differences, also when only some batch axes are summed; a matmul with another user is kept.
+ * Lowered, dW = x^T dy reads x and dy at their own flat indices (a reshape of a stored tensor: no div/mod).
  */
 import { describe, expect, it } from 'vitest';
 import { dimConst } from '../../src/core/dim.js';
 import { foldBatchSums } from '../../src/ir/autodiff/fold.js';
 import { Builder } from '../../src/ir/builder.js';
 import { graphNodes, type Graph } from '../../src/ir/graph.js';
+import { exprText } from '../../src/ir/kernel-ir.js';
+import { lowerGraph } from '../../src/ir/lower.js';
+import { runGraphPipeline } from '../../src/ir/pipeline.js';
 import { checkGrad, expectGradOk } from './helpers.js';
 
 const sumsOfMatmuls = (g: Graph) => graphNodes(g).filter((n) => n.op === 'reduce' && n.src[0]!.op === 'matmul').length;
@@ -19,6 +23,9 @@ describe('folding batch sums of matmuls', () => {
     expectGradOk(r);
     expect(sumsOfMatmuls(r.grad)).toBe(0);
     expect(matmuls(r.grad).some((n) => n.shape.length === 2 && n.shape.map((d) => d.key).join() === '4,5')).toBe(true);
+    const dw = lowerGraph(runGraphPipeline(r.grad), []).kernels.find((k) => k.kind === 'matmul' && k.M.key === '4' && k.N.key === '5' && k.K.key === '6');
+    expect(dw?.kind).toBe('matmul');
+    if (dw?.kind === 'matmul') for (const e of [dw.a, dw.b]) expect(exprText(e)).not.toMatch(/[/%]/);
   });
 
   it('x [2, 3, 4, 5] @ W [3, 5, 6]: only axis 0 is summed, axis 1 stays a batch axis', () => {

@@ -27,7 +27,11 @@ export function foldBatchSums(g: Graph): Graph {
     const size = axes.reduce<Dim>((d, a) => dimMul(d, X.shape[a]!), X.shape[nb + 1]!);
     const at = (x: Node, i: number) => x.shape[i]!;
     // X [.., M, K] -> [keep.., M, R.., K] -> [keep.., M, |R| K];  Y [.., K, N] -> [keep.., R.., K, N] -> [keep.., |R| K, N]
-    const x2 = b.reshape(b.permute(X, [...keep, nb, ...axes, nb + 1]), [...keep.map((a) => at(X, a)), at(X, nb), size]);
+    // A transposed operand summed over all its batch axes (dW = x^T dy) reads x [.., K, M] as [|R| K, M], transposed:
+    // a reshape of stored x is its own flat index when lowered, where the general form below needs div/mod.
+    const swap = X.op === 'permute' && (X as Node<'permute'>).arg.perm.every((p, i) => p === (i < nb ? i : 2 * nb + 1 - i));
+    const x2 = swap && keep.length === 0 ? b.permute(b.reshape(X.src[0]!, [size, at(X, nb)]), [1, 0])
+      : b.reshape(b.permute(X, [...keep, nb, ...axes, nb + 1]), [...keep.map((a) => at(X, a)), at(X, nb), size]);
     const y2 = b.reshape(b.permute(Y, [...keep, ...axes, nb, nb + 1]), [...keep.map((a) => at(Y, a)), size, at(Y, nb + 1)]);
     return b.matmul(x2, y2);
   });
