@@ -1,8 +1,8 @@
 /**
  * The optimizer entry (src/train/optim-graph.ts) run through sessions against its oracle, clipByGlobalNorm +
  * adamwStep of src/train/optim.ts: three steps (clipped and unclipped, decaying and non-decaying parameters),
- * on WebGPU (moments and parameters stored in place: the resident tensors stay the same objects) and on the CPU
- * session (the fallback: the new value replaces the parameter). And the in-place rewrite's conditions
+ * on WebGPU (moments and parameters stored in place: the resident tensors stay the same objects), on the CUDA
+ * CPU emulation (the same plan rendered as CUDA; the new value replaces the parameter) and on the CPU session. And the in-place rewrite's conditions
  * (src/ir/in-place.ts): an output that reads its source elsewhere than at its own element, or whose source is
  * read after it is written, keeps a buffer of its own.
  */
@@ -34,11 +34,11 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d / s;
 }
 
-describe.each<Backend>(['webgpu', 'cpu'])('the optimizer entry on %s', (backend) => {
+describe.each<Backend>(['webgpu', 'cuda', 'cpu'])('the optimizer entry on %s', (backend) => {
   it('equals clipByGlobalNorm + adamwStep over three steps', async () => {
     const rng = Rng.seeded(5);
     const host = new Map(PARAMS.map((p) => [p.name, randn(rng, [...p.shape], 1)]));
-    const s = await openSession(program([optimizerGraph(PARAMS, PAPER_ADAMW)]), { backend, weights: host });
+    const s = await openSession(program([optimizerGraph(PARAMS, PAPER_ADAMW)]), { backend, weights: host, cuda: { emulate: true } });
     const state = initAdamW(host);
     const assign = Object.fromEntries(PARAMS.map((p) => [newName(p.name), p.name]));
     const resident = PARAMS.map((p) => s.param(p.name));
