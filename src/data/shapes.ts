@@ -5,7 +5,8 @@
  *
  * Example i of a data set with seed s draws, from its own stream rngFor(s, `shapes/i`): shape, colour, r, cx, cy,
  * direction (caption -> image with probability 0.8), caption dropout (0.1, caption -> image only), the diffusion
- * timestep (uniform in [0, T); at most 500 for image -> caption) and the noise. Index i is held out for
+ * timestep (caption -> image: uniform in 1..T, T = 1000, so that t = T, where DDIM sampling starts, is trained;
+ * image -> caption: uniform in 0..500, 0 being the clean image captioning sees) and the noise. Index i is held out for
  * evaluation when i % 10 == 0; the training stream skips those indices.
  *
  * Every sequence ends with the spec's end-of-text token (config `eos`; the tiny vocabulary's PAD id), counted in
@@ -49,6 +50,8 @@ export interface Example {
 export const P_GENERATION = 0.8;
 export const P_DROP_CAPTION = 0.1;
 export const T_CAPTIONING_MAX = 500;
+/** Diffusion steps of the spec (config T); a generation example's t is uniform in 1..T, the range DDIM samples from. */
+const T = 1000;
 
 /** The quadrant of a centre, as captions name it: cx < 8 is left, cy < 8 is top. */
 export const quadrantOf = (cx: number, cy: number): Quadrant => ({ v: cy < SIZE / 2 ? 'top' : 'bottom', h: cx < SIZE / 2 ? 'left' : 'right' });
@@ -94,7 +97,7 @@ export function example(seed: number, index: number): Example {
   const attrs: ShapeAttrs = { shape, colour, r, cx, cy };
   const direction = rng.uniform() < P_GENERATION ? 'gen' : 'cap';
   const dropped = direction === 'gen' && rng.uniform() < P_DROP_CAPTION;
-  const t = direction === 'gen' ? rng.int(0, 1000) : rng.int(0, T_CAPTIONING_MAX + 1);
+  const t = direction === 'gen' ? rng.int(1, T + 1) : rng.int(0, T_CAPTIONING_MAX + 1);
   const noise = new Float32Array(3 * SIZE * SIZE);
   for (let i = 0; i < noise.length; i++) noise[i] = rng.normal();
   return { index, attrs, caption: captionOf(attrs), direction, dropped, t, image: render(attrs), noise };
