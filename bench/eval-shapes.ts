@@ -48,8 +48,14 @@ caps.forEach((c, i) => console.log(`  caption ${capHits[i]!.all ? 'ok ' : 'bad'}
 console.log(`${line('image -> caption', capAcc)}  ${((performance.now() - ts) / 1000).toFixed(0)} s`);
 writeFileSync(join(out, 'captions.png'), labelledGrid(held.map((e, i) => ({ image: e.image, label: `${capHits[i]!.all ? 'ok' : 'bad'}: ${caps[i]}` })), 16, { cols: 8, scale: 6, fontScale: 1, lineChars: 20 }));
 
+// The judge on the held-out images themselves: what a model that draws every prompt exactly would score (the
+// centroid rule of shapes.md calls a triangle centred on row 7 "bottom").
+const ceiling = accuracy(held.map((e) => judgeImageAttrs(e.image, e.caption)));
+console.log(`${line('caption -> image, the data itself', ceiling)}  (ceiling of the image judge)`);
+
 // caption -> image, at guidance 1 and the default
 const gen: Record<string, Accuracy> = {};
+const judgedAt: Record<string, string[]> = {};
 for (const w of [...new Set([1, guidance])]) {
   ts = performance.now();
   const prompts = held.map((e) => e.caption);
@@ -57,6 +63,7 @@ for (const w of [...new Set([1, guidance])]) {
   const hits = imgs.map((img, i) => judgeImageAttrs(img, prompts[i]!));
   hits.forEach((h, i) => console.log(`  image (w ${w}) ${h.all ? 'ok ' : 'bad'} want "${prompts[i]}" judged ${h.judged}`));
   gen[String(w)] = accuracy(hits);
+  judgedAt[String(w)] = hits.map((h) => h.judged);
   console.log(`${line(`caption -> image, guidance ${w}`, gen[String(w)]!)}  ${((performance.now() - ts) / 1000).toFixed(0)} s`);
   writeFileSync(join(out, `images-w${w}.png`), labelledGrid(imgs.map((img, i) => ({ image: img, label: `${prompts[i]}\n${hits[i]!.all ? 'ok' : 'bad'}: ${hits[i]!.judged.replace(/ \(fit.*/, '')}` })), 16, { cols: 8, scale: 6, fontScale: 1, lineChars: 20 }));
 }
@@ -68,11 +75,12 @@ const miss = (got: Accuracy, want: Record<string, number>) => Object.entries(wan
 }).join(', ');
 console.log(`targets: caption -> image (guidance ${guidance}): ${miss(def, TARGETS.captionToImage)}`);
 console.log(`targets: image -> caption: ${miss(capAcc, TARGETS.imageToCaption)}`);
-console.log(`guidance helps (all three, w ${guidance} vs w 1): ${pct(def.all)} vs ${pct(none.all)} -> ${def.all > none.all ? 'yes' : 'no'}`);
+const attrs = ['colour', 'shape', 'quadrant', 'all'] as const;
+console.log(`guidance helps (w ${guidance} vs w 1): ${attrs.map((k) => `${k === 'all' ? 'all three' : k} ${pct(def[k])} vs ${pct(none[k])}`).join(', ')} -> ${def.all > none.all ? 'yes' : 'no'} (all three)`);
 const result = {
   checkpoint: ckpt, step: model.step, data: `shapes:${model.seed}`, n: N, from, settings: { steps, guidance, temperature, seed, scheduler: 'ddim' },
-  imageToCaption: capAcc, captionToImage: gen, targets: TARGETS, seconds: Math.round((performance.now() - t0) / 1000),
-  samples: held.map((e, i) => ({ index: 10 * (from + i), caption: e.caption, generatedCaption: caps[i] })),
+  imageToCaption: capAcc, captionToImage: gen, judgeCeiling: ceiling, targets: TARGETS, seconds: Math.round((performance.now() - t0) / 1000),
+  samples: held.map((e, i) => ({ index: 10 * (from + i), caption: e.caption, generatedCaption: caps[i], imageJudged: Object.fromEntries(Object.entries(judgedAt).map(([w, j]) => [w, j[i]])) })),
 };
 writeFileSync(join(out, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
 if (v.json) writeFileSync(v.json, JSON.stringify(result, null, 2) + '\n');
