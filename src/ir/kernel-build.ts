@@ -43,7 +43,7 @@ export function buildKernel(k: Kernel, buffers: readonly KBuffer[], symbols: rea
     case 'map': return buildMap(k, c);
     case 'row': return buildRow(k, c);
     case 'matmul': return k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
-    case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : buildAttention(k, c);
+    case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : (k.schedule.rows ?? 1) > 1 ? buildAttentionRows(k, c) : buildAttention(k, c);
     case 'attention_bwd': return buildAttentionBwd(k, c);
     case 'scatter': return buildScatter(k, c);
   }
@@ -203,17 +203,19 @@ function buildMatmulShared(k: MatmulKernel, c: Ctx): KBody {
  */
 const unrollHead = (k: AttentionKernel) => k.D <= 128 && k.Dv <= 128 && (k.schedule.splitk !== undefined || k.schedule.bk <= 32);
 
-/** Sizes, the (batch, head) of this workgroup, the query row in registers, the online-softmax state. */
-function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr, rows: number) {
+/** Sizes, the (batch, head) of this workgroup, the query row in registers and the online-softmax state (unless qrow is null). */
+function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr | null, rows: number) {
   const [B, Hq, Hkv, Sq, Sk] = [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => dimExpr(d, c.symbols)) as [KExpr, KExpr, KExpr, KExpr, KExpr];
   const reg = unrollHead(k);
   const dloop = (n: number, body: KStmt[]) => (reg ? unrolled('d', n, body) : loop('d', 0, n, body));
   const { bq, bk } = k.schedule;
   const head: KStmt[] = [
     let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))),
-    array('qr', k.D, reg), array('o', k.Dv, reg),
-    dloop(k.D, [aset('qr', v('d'), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), Sq), qrow), i(k.D)), v('d'))), 'f32'), f(k.scale)))]),
-    var_('mx', 'f32', NEG), var_('l', 'f32', f(0)),
+    ...qrow === null ? [] : [
+      array('qr', k.D, reg), array('o', k.Dv, reg),
+      dloop(k.D, [aset('qr', v('d'), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), Sq), qrow), i(k.D)), v('d'))), 'f32'), f(k.scale)))]),
+      var_('mx', 'f32', NEG), var_('l', 'f32', f(0)),
+    ],
     let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
   ];
   const grid = { xyz: [rows === 1 ? Sq : ceilDiv(Sq, rows), mul(B, Hq), i(1)] as [KExpr, KExpr, KExpr] };
@@ -285,12 +287,7 @@ function buildAttention(k: AttentionKernel, c: Ctx): KBody {
     ...a.head,
     loop('t', 0, v('nkt'), [
       ...a.tileClass,
-      // Cooperative load of the key and value tile (rows past Sk repeat the last row and are masked below).
-      loop('e', sp('lix'), bk * W, [
-        let_('jj', div(v('e'), i(W))), let_('dd', mod(v('e'), i(W))), let_('kvl', kclamp(add(mul(v('t'), i(bk)), v('jj')), a.Sk)),
-        tileLoad(D, W, 'kt', kcast(ld(c, k.kbuf, a.kAt(v('kvl'), v('dd'))), 'f32')),
-        tileLoad(Dv, W, 'vt', kcast(ld(c, k.v, a.vAt(v('kvl'), v('dd'))), 'f32')),
-      ], bq),
+      stageKV(k, c, a, bq),
       BARRIER,
       ...keys,
       BARRIER,
@@ -301,6 +298,98 @@ function buildAttention(k: AttentionKernel, c: Ctx): KBody {
     name: k.name, label: k.label, out: k.out, workgroup: [bq, 1, 1], grid: a.grid, body,
     shared: [{ name: 'kt', dtype: 'f32', size: bk * D }, { name: 'vt', dtype: 'f32', size: bk * Dv }],
   };
+}
+
+/** K and V tile t staged in workgroup memory by `wg` invocations (rows past Sk repeat the last row, masked later). */
+function stageKV(k: AttentionKernel, c: Ctx, a: ReturnType<typeof attentionHead>, wg: number): KStmt {
+  const W = Math.max(k.D, k.Dv);
+  return loop('e', sp('lix'), k.schedule.bk * W, [
+    let_('jj', div(v('e'), i(W))), let_('dd', mod(v('e'), i(W))), let_('kvl', kclamp(add(mul(v('t'), i(k.schedule.bk)), v('jj')), a.Sk)),
+    tileLoad(k.D, W, 'kt', kcast(ld(c, k.kbuf, a.kAt(v('kvl'), v('dd'))), 'f32')),
+    tileLoad(k.Dv, W, 'vt', kcast(ld(c, k.v, a.vAt(v('kvl'), v('dd'))), 'f32')),
+  ], wg);
+}
+
+/** The largest of 4, 2, 1 dividing n: the register block along a tile side. */
+const block = (n: number) => (n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1);
+
+/**
+ * Flash attention with R = schedule.rows query rows per invocation, for CPU-like devices (lavapipe): a workgroup
+ * of bq / R invocations owns query tile qt, invocation x the rows qt*bq + r*(bq/R) + x (r < R). Per key tile:
+ * the R x bk scores as R x J register blocks over d (each key element read feeds R FMAs, each query element J),
+ * masked (PARTIAL tiles only); one online-softmax update per row; O = O * corr + P V as R x C register blocks
+ * over the tile's keys (each value element feeds R FMAs). The scaled query rows, the scores and the output rows
+ * are private arrays walked by loops (fully unrolled code of this size takes lavapipe's compiler many minutes).
+ * Keys and values are read straight from memory at the same address by every invocation of the workgroup (a
+ * broadcast; on a CPU rasterizer one scalar load): no workgroup memory, no barrier.
+ */
+function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
+  const { bq, bk } = k.schedule;
+  const R = k.schedule.rows!, T = bq / R, D = k.D, Dv = k.Dv, J = block(bk), C = block(Dv);
+  if (!Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} do not divide bq ${bq}`);
+  const a = attentionHead(k, c, null, bq);
+  const range = (n: number) => Array.from({ length: n }, (_, x) => x);
+  const rs = range(R), js = range(J), cs = range(C);
+  const fv = (name: string) => v(name, 'f32'), r_ = (arr: string, at: number) => al(arr, i(at));
+  const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j);
+  const rowsHead: KStmt[] = rs.flatMap((r) => [
+    let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i(r * T)), sp('lix'))), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)),
+    loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), a.Sq), v(`qc${r}`)), i(D)), v('d'))), 'f32'), f(k.scale)))]),
+  ]);
+  // Scores of keys jc*J .. jc*J + J - 1 for the R rows: a register block over d, then masked (NEG) into `s`.
+  const kj = (j: number) => add(mul(v('jc'), i(J)), i(j));
+  const scores = loop('jc', 0, bk / J, [
+    ...js.map((j) => let_(`kl${j}`, kclamp(kvOf(kj(j)), a.Sk))),
+    ...rs.flatMap((r) => js.map((j) => aset('sa', i(r * J + j), f(0)))),
+    loop('d', 0, D, [
+      ...rs.map((r) => aset('qv', i(r), al('qr', add(i(r * D), v('d'))))),
+      ...js.map((j) => aset('kk', i(j), kcast(ld(c, k.kbuf, a.kAt(v(`kl${j}`), v('d'))), 'f32'))),
+      ...rs.flatMap((r) => js.map((j) => aset('sa', i(r * J + j), fma(r_('qv', r), r_('kk', j), r_('sa', r * J + j))))),
+    ]),
+    ...rs.flatMap((r) => js.flatMap((j) => [
+      set('ok', and(lt(kvOf(kj(j)), a.Sk), lt(v(`qi${r}`), a.Sq))),
+      ...k.mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', substitute(k.mask, { q: v(`qc${r}`), kv: kvOf(kj(j)) }))])] : [],
+      aset('s', add(i(r * bk), kj(j)), kwhere(v('ok', 'bool'), r_('sa', r * J + j), NEG)),
+    ])),
+  ]);
+  // Per row: the tile's max, the rescale factor of what came before, P = exp(s - max) in place of the scores.
+  const sAt = (r: number) => add(i(r * bk), v('j'));
+  const softmax: KStmt[] = rs.flatMap((r) => [
+    set('nm', r_('mx', r)), loop('j', 0, bk, [set('nm', kbin('max', fv('nm'), al('s', sAt(r)), 'f32'))]),
+    aset('cr', i(r), kun('exp', fsub(r_('mx', r), fv('nm')))), set('ls', f(0)),
+    loop('j', 0, bk, [
+      let_('p', kwhere(kbin('gt', al('s', sAt(r)), NEG), kun('exp', fsub(al('s', sAt(r)), fv('nm'))), f(0))),
+      aset('s', sAt(r), fv('p')), set('ls', fadd(fv('ls'), fv('p'))),
+    ]),
+    aset('l', i(r), fadd(fmul(r_('l', r), r_('cr', r)), fv('ls'))), aset('mx', i(r), fv('nm')),
+  ]);
+  // O = O * corr + P V: for each block of C output columns, a register block over the tile's keys.
+  const oAt = (r: number, x: number) => add(i(r * Dv + x), mul(v('dc'), i(C)));
+  const pv = loop('dc', 0, Dv / C, [
+    ...rs.flatMap((r) => cs.map((x) => aset('oa', i(r * C + x), fmul(al('o', oAt(r, x)), r_('cr', r))))),
+    loop('j', 0, bk, [
+      let_('kl', kclamp(kvOf(v('j')), a.Sk)),
+      ...rs.map((r) => aset('pv', i(r), al('s', sAt(r)))),
+      ...cs.map((x) => aset('vv', i(x), kcast(ld(c, k.v, a.vAt(v('kl'), add(mul(v('dc'), i(C)), i(x)))), 'f32'))),
+      ...rs.flatMap((r) => cs.map((x) => aset('oa', i(r * C + x), fma(r_('pv', r), r_('vv', x), r_('oa', r * C + x))))),
+    ]),
+    ...rs.flatMap((r) => cs.map((x) => aset('o', oAt(r, x), r_('oa', r * C + x)))),
+  ]);
+  const body: KStmt[] = [
+    let_('qt', sp('wid.x')), ...a.head,
+    array('qr', R * D), array('o', R * Dv), array('s', R * bk),
+    array('mx', R, true), array('l', R, true), array('cr', R, true),
+    array('sa', R * J, true), array('qv', R, true), array('kk', J, true), array('oa', R * C, true), array('pv', R, true), array('vv', C, true),
+    ...rowsHead, ...rs.map((r) => aset('mx', i(r), NEG)),
+    var_('ok', 'bool', kconst(0, 'bool')), var_('nm', 'f32', NEG), var_('ls', 'f32', f(0)),
+    loop('t', 0, v('nkt'), [...a.tileClass, scores, ...softmax, pv]),
+    ...rs.map((r) => if_(lt(v(`qi${r}`), a.Sq), [
+      let_('inv', kwhere(kbin('gt', r_('l', r), f(0)), kbin('div', f(1), r_('l', r), 'f32'), f(0))),
+      let_('obase', mul(add(mul(v('bh'), a.Sq), v(`qi${r}`)), i(Dv))),
+      loop('d', 0, Dv, [store(k.out, add(v('obase'), v('d')), fmul(al('o', add(i(r * Dv), v('d'))), v('inv', 'f32')))]),
+    ])),
+  ];
+  return { name: k.name, label: k.label, out: k.out, workgroup: [T, 1, 1], grid: a.grid, body, shared: [] };
 }
 
 /**

@@ -66,7 +66,12 @@ export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; re
  * decode schedule instead: one workgroup per query row, its `splitk` threads splitting the key tiles and merging
  * their partial softmax states at the end (a single query row cannot fill a workgroup otherwise).
  */
-export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number }
+/**
+ * bq query rows x bk keys per tile (the tile-class grid); `splitk`: decode, keys split over that many invocations;
+ * `rows` > 1: each invocation owns that many query rows of the tile (bq / rows invocations), scores and the
+ * output updated as small register-tiled matmuls (kernel-build.ts, buildAttentionRows).
+ */
+export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number; readonly rows?: number }
 
 interface KernelBase {
   readonly name: string;         // k<index>_<kind>: generated, safe in any target

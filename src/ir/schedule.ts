@@ -31,9 +31,19 @@ export type Schedule = MapSchedule | RowSchedule | MatmulSchedule | AttentionSch
 export const DEFAULT_MAP: MapSchedule = { wg: 64, perThread: 1 };
 export const DEFAULT_ROW: RowSchedule = { wg: 64 };
 export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false };
-export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
+/**
+ * Prefill attention: 8 query rows per invocation, 8 invocations per 64-row tile, keys read as broadcasts (the
+ * register-tiled kind, built for CPU-like devices such as lavapipe, the device tfx is measured on). The staged
+ * kind (rows 1: K/V tiles in workgroup memory shared by bq invocations) is in the tuner's space for real GPUs.
+ */
+export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 64, bk: 16, sparse: true, rows: 8 };
+/** The staged kind's default (one query row per invocation, K/V tiles in workgroup memory). */
+export const DEFAULT_ATTENTION_STAGED: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
 /** A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead. */
 export const DEFAULT_DECODE: AttentionSchedule = { bq: 1, bk: 16, sparse: true, splitk: 32 };
+
+/** Query rows per invocation of an attention schedule (1: the staged kind). */
+export const rowsOf = (a: AttentionSchedule): number => a.rows ?? 1;
 
 /** The default attention schedule for these shapes. */
 export function defaultAttention(Sq: Dim): AttentionSchedule {
@@ -51,7 +61,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}`; }
-    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}`; }
+    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}`; }
   }
 }
 
@@ -61,7 +71,7 @@ export function workgroupBytes(k: Kernel, s: Schedule): number {
     case 'map': case 'scatter': return 0;
     case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
-    case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : 4 * a.bk * (k.D + k.Dv); }
+    case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : rowsOf(a) > 1 ? 0 : 4 * a.bk * (k.D + k.Dv); }
     case 'attention_bwd': { const a = s as AttentionSchedule; return 4 * (k.part === 'dk' || k.part === 'dv' ? a.bq : a.bk) * (k.D + k.Dv); }
   }
 }
@@ -71,10 +81,13 @@ const invocations = (k: Kernel, s: Schedule): [number, number] => {
     case 'map': case 'scatter': return [(s as MapSchedule).wg, 1];
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
-    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq, 1]; }
+    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq / rowsOf(a), 1]; }
     case 'attention_bwd': { const a = s as AttentionSchedule; return [k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq, 1]; }
   }
 };
+
+/** Storage buffers a kernel binds (reads and output): fixed by the kernel, not by its schedule. */
+export const storageBindings = (k: Kernel): number => new Set([...k.reads, k.out]).size;
 
 /** Why a schedule cannot run on this target for this kernel (at these sizes, when given), or null if it can. */
 export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dims?: Readonly<Record<string, number>>): string | null {
@@ -91,6 +104,12 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
     if (m.shared && m.tk % ku !== 0) return `K unroll ${ku} does not divide the workgroup-memory tile depth ${m.tk}`;
     if (m.tm * m.tn > MAX_MATMUL_OUTPUTS) return `${m.tm}x${m.tn} outputs per invocation > ${MAX_MATMUL_OUTPUTS}`;
   }
+  if (k.kind === 'attention' || k.kind === 'attention_bwd') {
+    const a = s as AttentionSchedule, r = rowsOf(a);
+    if (r > 1 && (a.splitk || a.bq % r !== 0)) return `rows ${r} must divide bq ${a.bq} (and split-K has one row)`;
+  }
+  const bufs = storageBindings(k);
+  if (bufs > lim.storageBuffers) return `binds ${bufs} storage buffers > ${lim.storageBuffers} per stage`;
   if (!dims) return null;
   if (k.kind === 'matmul') {
     const m = s as MatmulSchedule;
@@ -140,7 +159,11 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       const sparse = k.tiles !== null;
       for (const s of sparse ? [true, false] : [false]) {
         if (k.schedule.splitk) for (const splitk of [32, 16, 64]) for (const bk of [16, 32, 8]) out.push({ bq: k.schedule.bq, bk, sparse: s, splitk });
-        else for (const bq of [16, 32, 8]) for (const bk of [16, 32, 8]) out.push({ bq, bk, sparse: s });
+        else {
+          // Register-tiled rows (CPU-like devices) first, then the staged kind (real GPUs).
+          for (const [bq, bk, rows] of [[64, 16, 8], [32, 16, 4], [64, 8, 8], [32, 8, 4], [64, 16, 4], [128, 16, 8]] as const) out.push({ bq, bk, sparse: s, rows });
+          for (const bq of [16, 32, 8]) for (const bk of [16, 32, 8]) out.push({ bq, bk, sparse: s });
+        }
       }
       break;
     }
@@ -151,6 +174,7 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
 /** An attention schedule fitted to the target: the key tile halves until K and V tiles fit workgroup memory. */
 export function fitAttention(s: AttentionSchedule, D: number, Dv: number, lim: TargetLimits): AttentionSchedule {
   let out = s;
+  while (out.bq / rowsOf(out) > lim.invocations) out = { ...out, bq: out.bq / 2 };
   while (!out.splitk && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
   return out;
 }
@@ -201,7 +225,9 @@ export function scheduleForTarget(plan: KernelPlan, lim: TargetLimits): KernelPl
       while (workgroupBytes(k, fit) > lim.workgroupBytes && fit.bq > 1 && fit.bk > 1) fit = k.part === 'dk' || k.part === 'dv' ? { ...fit, bq: fit.bq / 2 } : { ...fit, bk: fit.bk / 2 };
       if (fit !== k.schedule) out = withSchedule(out, i, fit);
     }
-    const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, lim);
+    // Binding counts are the kernel's, not the schedule's: the flash backward's dq / dk bind 9 with a two-input
+    // mask, over WebGPU's default of 8 (Dawn raises it to the adapter's; the tuner checks the device's own).
+    const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, { ...lim, storageBuffers: Infinity });
     if (why) throw new Error(`internal error: ${k.name}: schedule ${JSON.stringify(out.kernels[i]!.schedule)} cannot run on ${lim.name}: ${why}`);
   });
   return out;
