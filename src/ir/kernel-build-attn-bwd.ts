@@ -12,9 +12,13 @@
  * The mask predicate and the EMPTY/FULL/PARTIAL tile-class map are the forward's (tile index (b, qtile, ktile)):
  * EMPTY tiles are skipped uniformly for the workgroup, FULL tiles skip the mask test. Masked pairs contribute
  * nothing, so fully masked rows give zero gradients. Every load index is clamped or guarded.
+ *
+ * schedule.rows > 1 selects the rows kind (buildAttentionBwdRows: R query rows, or R key rows in dk / dv, per
+ * invocation, register blocks, no workgroup memory); otherwise one row per invocation with staged tiles.
  */
 import { dimExpr, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionBwdKernel, type KBuffer, type KExpr, type KSpecial } from './kernel.js';
 import { BARRIER, CONTINUE, aset, array, if_, let_, loop, set, store, substitute, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
+import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const NEG = kconst(-F32_MAX, 'f32');
@@ -35,6 +39,7 @@ const ceilDiv = (a: KExpr, b: number) => div(add(a, i(b - 1)), i(b));
 interface Ctx { readonly buffers: readonly KBuffer[]; readonly symbols: readonly string[] }
 
 export function buildAttentionBwd(k: AttentionBwdKernel, c: Ctx): KBody {
+  if ((k.schedule.rows ?? 1) > 1) return buildAttentionBwdRows(k, c);
   const ld = (buf: number, at: KExpr): KExpr => kcast(kload(buf, at, c.buffers[buf]!.dtype), 'f32');
   const [B, Hq, Hkv, Sq, Sk] = [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => dimExpr(d, c.symbols)) as [KExpr, KExpr, KExpr, KExpr, KExpr];
   const { bq, bk } = k.schedule;
@@ -164,4 +169,136 @@ export function buildAttentionBwd(k: AttentionBwdKernel, c: Ctx): KBody {
     grid: { xyz: [ceilDiv(Sk, bk), mul(B, Hkv), i(1)] },
     shared: [{ name: 'qs', dtype: 'f32', size: bq * D }, { name: 'gt', dtype: 'f32', size: bq * Dv }],
   };
+}
+
+/**
+ * The rows kind: an invocation owns R rows (query rows for stats / dq, key rows for dk / dv; row x + r * T of its
+ * tile, T = tile / R invocations) in private arrays, and reads the other side as broadcasts (kernel-build-rows.ts):
+ * - stats: scores of each key tile as blocks, an online max / sum per row; then lse and delta = dO . O;
+ * - dq: scores and dO . v as blocks, dS = exp(s - lse) (dO . v - delta) in place, dQ += dS K as blocks;
+ * - dv: P = exp(scale k . q - lse) as blocks over each query tile, dV += P dO; dk: also dO . v, dS in place,
+ *   dK += dS Q. Masked or out-of-range pairs give P = dS = 0.
+ */
+function buildAttentionBwdRows(k: AttentionBwdKernel, c: Ctx): KBody {
+  const ld = (buf: number, at: KExpr): KExpr => kcast(kload(buf, at, c.buffers[buf]!.dtype), 'f32');
+  const [B, Hq, Hkv, Sq, Sk] = [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => dimExpr(d, c.symbols)) as [KExpr, KExpr, KExpr, KExpr, KExpr];
+  const { bq, bk } = k.schedule;
+  const R = k.schedule.rows!, D = k.D, Dv = k.Dv;
+  const byQuery = k.part === 'stats' || k.part === 'dq';
+  const tile = byQuery ? bq : bk, other = byQuery ? bk : bq, T = tile / R;
+  if (!Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} do not divide the tile ${tile}`);
+  const rs = Array.from({ length: R }, (_, r) => r);
+  const r_ = (arr: string, at: number) => al(arr, i(at));
+  const sAt = (r: number, j: KExpr) => add(i(r * other), j);
+  const qAt = (bh: KExpr, row: KExpr, d: KExpr) => add(mul(add(mul(bh, Sq), row), i(D)), d);
+  const oAt = (bh: KExpr, row: KExpr, d: KExpr) => add(mul(add(mul(bh, Sq), row), i(Dv)), d);
+  const kAt = (row: KExpr, d: KExpr) => add(mul(add(v('kvbase'), row), i(D)), d);
+  const vAt = (row: KExpr, d: KExpr) => add(mul(add(v('kvbase'), row), i(Dv)), d);
+  const statAt = (bh: KExpr, row: KExpr, j: number) => add(mul(add(mul(bh, Sq), row), i(2)), i(j));
+  const tileClass = (qt: KExpr, kt: KExpr): KStmt[] => k.tiles !== null
+    ? [let_('cls', kload(k.tiles, add(mul(add(mul(v('b0'), v('nqt')), qt), v('nkt')), kt), 'i32')), if_(kbin('eq', v('cls'), i(0)), [CONTINUE])]
+    : [];
+  /** ok = in range, then (PARTIAL tiles only, when sparse) the mask at (b0, q, kv). */
+  const okStmts = (inRange: KExpr, q: KExpr, kv: KExpr): KStmt[] => {
+    const gate = k.tiles !== null ? and(kbin('eq', v('cls'), i(2)), v('ok', 'bool')) : v('ok', 'bool');
+    return [set('ok', inRange), ...k.mask ? [if_(gate, [set('ok', substitute(k.mask, { q, kv }))])] : []];
+  };
+  /** Row r (a constant or a loop variable) of this invocation within the tile. */
+  const own = (r: number | KExpr) => add(add(mul(sp('wid.x'), i(tile)), typeof r === 'number' ? i(r * T) : mul(r, i(T))), sp('lix'));
+  const common: KStmt[] = [array('s', R * other), ...blockRegisters(R), var_('ok', 'bool', kconst(0, 'bool'))];
+  const out = (body: KStmt[], grid: [KExpr, KExpr, KExpr]): KBody => ({ name: k.name, label: k.label, out: k.out, workgroup: [T, 1, 1], grid: { xyz: grid }, shared: [], body });
+
+  if (byQuery) {
+    // Query rows qi<r>; walking the key tiles t.
+    const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j), kvl = (j: KExpr) => kclamp(kvOf(j), Sk);
+    const head: KStmt[] = [
+      let_('qt', sp('wid.x')), let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))),
+      let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
+      array('qr', R * D), ...common,
+      ...rs.flatMap((r) => [
+        let_(`qi${r}`, own(r)), let_(`qc${r}`, kclamp(v(`qi${r}`), Sq)),
+        loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(ld(k.q, qAt(v('bh'), v(`qc${r}`), v('d'))), f(k.scale)))]),
+      ]),
+    ];
+    const scores: KStmt[] = [
+      dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => ld(k.kbuf, kAt(kvl(j), d)), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
+      eachPair(R, bk, (r, j) => [
+        ...okStmts(and(lt(kvOf(j), Sk), lt(own(r), Sq)), kclamp(own(r), Sq), kvOf(j)),
+        if_(kun('not', v('ok', 'bool')), [aset('s', add(mul(r, i(bk)), j), NEG)]),
+      ]),
+    ];
+    const grid: [KExpr, KExpr, KExpr] = [ceilDiv(Sq, bq), mul(B, Hq), i(1)];
+    if (k.part === 'stats') {
+      const body: KStmt[] = [
+        ...head, array('mx', R, true), array('l', R, true), ...rs.map((r) => aset('mx', i(r), NEG)), var_('nm', 'f32', NEG),
+        loop('t', 0, v('nkt'), [...tileClass(v('qt'), v('t')), ...scores, ...rs.flatMap((r) => [
+          set('nm', r_('mx', r)), loop('j', 0, bk, [set('nm', kbin('max', fv('nm'), al('s', sAt(r, v('j'))), 'f32'))]),
+          aset('l', i(r), fmul(r_('l', r), kun('exp', fsub(r_('mx', r), fv('nm'))))),
+          loop('j', 0, bk, [if_(kbin('gt', al('s', sAt(r, v('j'))), NEG), [aset('l', i(r), fadd(r_('l', r), kun('exp', fsub(al('s', sAt(r, v('j'))), fv('nm')))))])]),
+          aset('mx', i(r), fv('nm')),
+        ])]),
+        ...rs.flatMap((r) => [if_(lt(v(`qi${r}`), Sq), [
+          var_('delta', 'f32', f(0)),
+          loop('d', 0, Dv, [set('delta', fma(ld(k.dO, oAt(v('bh'), v(`qi${r}`), v('d'))), ld(k.o, oAt(v('bh'), v(`qi${r}`), v('d'))), fv('delta')))]),
+          store(k.out, statAt(v('bh'), v(`qi${r}`), 0), kwhere(kbin('gt', r_('l', r), f(0)), fadd(r_('mx', r), kun('log', r_('l', r))), f(0))),
+          store(k.out, statAt(v('bh'), v(`qi${r}`), 1), fv('delta')),
+        ])]),
+      ];
+      return out(body, grid);
+    }
+    // dq
+    const body: KStmt[] = [
+      ...head, array('dor', R * Dv), array('acc', R * D), array('lse', R, true), array('dl', R, true),
+      ...rs.flatMap((r) => [
+        loop('d', 0, Dv, [aset('dor', add(i(r * Dv), v('d')), ld(k.dO, oAt(v('bh'), v(`qc${r}`), v('d'))))]),
+        aset('lse', i(r), kload(k.stats, statAt(v('bh'), v(`qc${r}`), 0), 'f32')), aset('dl', i(r), kload(k.stats, statAt(v('bh'), v(`qc${r}`), 1), 'f32')),
+      ]),
+      loop('t', 0, v('nkt'), [
+        ...tileClass(v('qt'), v('t')), ...scores,
+        dotBlocks(R, bk, Dv, (r, d) => al('dor', add(i(r * Dv), d)), (j, d) => ld(k.v, vAt(kvl(j), d)), (r, j, dot) => [
+          aset('s', sAt(r, j), kwhere(kbin('gt', al('s', sAt(r, j)), NEG), fmul(kun('exp', fsub(al('s', sAt(r, j)), r_('lse', r))), fsub(dot, r_('dl', r))), f(0))),
+        ]),
+        accumBlocks(R, D, bk, 'acc', null, (r, j) => al('s', sAt(r, j)), (j, d) => ld(k.kbuf, kAt(kvl(j), d))),
+      ]),
+      ...rs.map((r) => if_(lt(v(`qi${r}`), Sq), [loop('d', 0, D, [store(k.out, qAt(v('bh'), v(`qi${r}`), v('d')), fmul(al('acc', add(i(r * D), v('d'))), f(k.scale)))])])),
+    ];
+    return out(body, grid);
+  }
+
+  // dk / dv: key rows kj<r>; walking the query tiles qt of every query head g of the KV head's group.
+  const isK = k.part === 'dk', N = isK ? D : Dv;
+  const qOf = (j: KExpr) => add(mul(v('qt'), i(bq)), j), ql = (j: KExpr) => kclamp(qOf(j), Sq);
+  const p: KStmt[] = [
+    dotBlocks(R, bq, D, (r, d) => al('kr', add(i(r * D), d)), (j, d) => ld(k.q, qAt(v('qbh'), ql(j), d)), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
+    eachPair(R, bq, (r, j) => [
+      ...okStmts(and(lt(own(r), Sk), lt(qOf(j), Sq)), qOf(j), own(r)),
+      aset('s', add(mul(r, i(bq)), j), kwhere(v('ok', 'bool'), kun('exp', fsub(fmul(al('s', add(mul(r, i(bq)), j)), f(k.scale)), kload(k.stats, statAt(v('qbh'), ql(j), 0), 'f32'))), f(0))),
+    ]),
+  ];
+  const dsc = dotBlocks(R, bq, Dv, (r, d) => al('vr', add(i(r * Dv), d)), (j, d) => ld(k.dO, oAt(v('qbh'), ql(j), d)), (r, j, dot) => [
+    aset('s', sAt(r, j), fmul(al('s', sAt(r, j)), fsub(dot, kload(k.stats, statAt(v('qbh'), ql(j), 1), 'f32')))),
+  ]);
+  const body: KStmt[] = [
+    let_('kt0', sp('wid.x')), let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hkv)), let_('hk', mod(v('bh'), Hkv)), let_('grp', div(Hq, Hkv)),
+    let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(v('bh'), Sk)),
+    array('kr', R * D), ...isK ? [array('vr', R * Dv)] : [], array('acc', R * N), ...common,
+    ...rs.flatMap((r) => [
+      let_(`kj${r}`, own(r)), let_(`kc${r}`, kclamp(v(`kj${r}`), Sk)),
+      loop('d', 0, D, [aset('kr', add(i(r * D), v('d')), ld(k.kbuf, kAt(v(`kc${r}`), v('d'))))]),
+      ...isK ? [loop('d', 0, Dv, [aset('vr', add(i(r * Dv), v('d')), ld(k.v, vAt(v(`kc${r}`), v('d'))))])] : [],
+    ]),
+    loop('g', 0, v('grp'), [
+      let_('qbh', add(mul(v('b0'), Hq), add(mul(v('hk'), v('grp')), v('g')))),
+      loop('qt', 0, v('nqt'), [
+        ...tileClass(v('qt'), v('kt0')), ...p,
+        ...isK
+          ? [dsc, accumBlocks(R, D, bq, 'acc', null, (r, j) => al('s', sAt(r, j)), (j, d) => ld(k.q, qAt(v('qbh'), ql(j), d)))]
+          : [accumBlocks(R, Dv, bq, 'acc', null, (r, j) => al('s', sAt(r, j)), (j, d) => ld(k.dO, oAt(v('qbh'), ql(j), d)))],
+      ]),
+    ]),
+    ...rs.map((r) => if_(lt(v(`kj${r}`), Sk), [loop('d', 0, N, [
+      store(k.out, (isK ? kAt : vAt)(v(`kj${r}`), v('d')), isK ? fmul(al('acc', add(i(r * N), v('d'))), f(k.scale)) : al('acc', add(i(r * N), v('d')))),
+    ])])),
+  ];
+  return out(body, [ceilDiv(Sk, bk), mul(B, Hkv), i(1)]);
 }

@@ -14,6 +14,7 @@
  */
 import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
+import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
 import { buildScatter } from './kernel-build-scatter.js';
 import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, substituteStmts, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
 
@@ -310,79 +311,53 @@ function stageKV(k: AttentionKernel, c: Ctx, a: ReturnType<typeof attentionHead>
   ], wg);
 }
 
-/** The largest of 4, 2, 1 dividing n: the register block along a tile side. */
-const block = (n: number) => (n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1);
-
 /**
  * Flash attention with R = schedule.rows query rows per invocation, for CPU-like devices (lavapipe): a workgroup
- * of bq / R invocations owns query tile qt, invocation x the rows qt*bq + r*(bq/R) + x (r < R). Per key tile:
- * the R x bk scores as R x J register blocks over d (each key element read feeds R FMAs, each query element J),
- * masked (PARTIAL tiles only); one online-softmax update per row; O = O * corr + P V as R x C register blocks
- * over the tile's keys (each value element feeds R FMAs). The scaled query rows, the scores and the output rows
- * are private arrays walked by loops (fully unrolled code of this size takes lavapipe's compiler many minutes).
- * Keys and values are read straight from memory at the same address by every invocation of the workgroup (a
- * broadcast; on a CPU rasterizer one scalar load): no workgroup memory, no barrier.
+ * of bq / R invocations owns query tile qt, invocation x the rows qt*bq + r*(bq/R) + x (r < R). Per key tile, as
+ * register blocks (kernel-build-rows.ts): the R x bk scores over d, masked (PARTIAL tiles only); one online-softmax
+ * update per row; O = O * corr + P V over the tile's keys. The scaled query rows, the scores and the output rows
+ * are the invocation's private arrays; keys and values are read as broadcasts: no workgroup memory, no barrier.
  */
 function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   const { bq, bk } = k.schedule;
-  const R = k.schedule.rows!, T = bq / R, D = k.D, Dv = k.Dv, J = block(bk), C = block(Dv);
+  const R = k.schedule.rows!, T = bq / R, D = k.D, Dv = k.Dv;
   if (!Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} do not divide bq ${bq}`);
   const a = attentionHead(k, c, null, bq);
-  const range = (n: number) => Array.from({ length: n }, (_, x) => x);
-  const rs = range(R), js = range(J), cs = range(C);
+  const rs = Array.from({ length: R }, (_, r) => r);
   const fv = (name: string) => v(name, 'f32'), r_ = (arr: string, at: number) => al(arr, i(at));
-  const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j);
+  const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j), kvl = (j: KExpr) => kclamp(kvOf(j), a.Sk);
+  const sAt = (r: number, j: KExpr) => add(i(r * bk), j);
   const rowsHead: KStmt[] = rs.flatMap((r) => [
     let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i(r * T)), sp('lix'))), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)),
     loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), a.Sq), v(`qc${r}`)), i(D)), v('d'))), 'f32'), f(k.scale)))]),
   ]);
-  // Scores of keys jc*J .. jc*J + J - 1 for the R rows: a register block over d, then masked (NEG) into `s`.
-  const kj = (j: number) => add(mul(v('jc'), i(J)), i(j));
-  const scores = loop('jc', 0, bk / J, [
-    ...js.map((j) => let_(`kl${j}`, kclamp(kvOf(kj(j)), a.Sk))),
-    ...rs.flatMap((r) => js.map((j) => aset('sa', i(r * J + j), f(0)))),
-    loop('d', 0, D, [
-      ...rs.map((r) => aset('qv', i(r), al('qr', add(i(r * D), v('d'))))),
-      ...js.map((j) => aset('kk', i(j), kcast(ld(c, k.kbuf, a.kAt(v(`kl${j}`), v('d'))), 'f32'))),
-      ...rs.flatMap((r) => js.map((j) => aset('sa', i(r * J + j), fma(r_('qv', r), r_('kk', j), r_('sa', r * J + j))))),
+  // Scores s[r][j], then NEG where the pair is out of range or (PARTIAL tiles) masked.
+  const qiOf = (r: KExpr) => add(add(mul(v('qt'), i(bq)), mul(r, i(T))), sp('lix'));
+  const scores: KStmt[] = [
+    dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => kcast(ld(c, k.kbuf, a.kAt(kvl(j), d)), 'f32'), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
+    eachPair(R, bk, (r, j) => [
+      set('ok', and(lt(kvOf(j), a.Sk), lt(qiOf(r), a.Sq))),
+      ...k.mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', substitute(k.mask, { q: kclamp(qiOf(r), a.Sq), kv: kvOf(j) }))])] : [],
+      if_(kun('not', v('ok', 'bool')), [aset('s', add(mul(r, i(bk)), j), NEG)]),
     ]),
-    ...rs.flatMap((r) => js.flatMap((j) => [
-      set('ok', and(lt(kvOf(kj(j)), a.Sk), lt(v(`qi${r}`), a.Sq))),
-      ...k.mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', substitute(k.mask, { q: v(`qc${r}`), kv: kvOf(kj(j)) }))])] : [],
-      aset('s', add(i(r * bk), kj(j)), kwhere(v('ok', 'bool'), r_('sa', r * J + j), NEG)),
-    ])),
-  ]);
+  ];
   // Per row: the tile's max, the rescale factor of what came before, P = exp(s - max) in place of the scores.
-  const sAt = (r: number) => add(i(r * bk), v('j'));
   const softmax: KStmt[] = rs.flatMap((r) => [
-    set('nm', r_('mx', r)), loop('j', 0, bk, [set('nm', kbin('max', fv('nm'), al('s', sAt(r)), 'f32'))]),
+    set('nm', r_('mx', r)), loop('j', 0, bk, [set('nm', kbin('max', fv('nm'), al('s', sAt(r, v('j'))), 'f32'))]),
     aset('cr', i(r), kun('exp', fsub(r_('mx', r), fv('nm')))), set('ls', f(0)),
     loop('j', 0, bk, [
-      let_('p', kwhere(kbin('gt', al('s', sAt(r)), NEG), kun('exp', fsub(al('s', sAt(r)), fv('nm'))), f(0))),
-      aset('s', sAt(r), fv('p')), set('ls', fadd(fv('ls'), fv('p'))),
+      let_('p', kwhere(kbin('gt', al('s', sAt(r, v('j'))), NEG), kun('exp', fsub(al('s', sAt(r, v('j'))), fv('nm'))), f(0))),
+      aset('s', sAt(r, v('j')), fv('p')), set('ls', fadd(fv('ls'), fv('p'))),
     ]),
     aset('l', i(r), fadd(fmul(r_('l', r), r_('cr', r)), fv('ls'))), aset('mx', i(r), fv('nm')),
   ]);
-  // O = O * corr + P V: for each block of C output columns, a register block over the tile's keys.
-  const oAt = (r: number, x: number) => add(i(r * Dv + x), mul(v('dc'), i(C)));
-  const pv = loop('dc', 0, Dv / C, [
-    ...rs.flatMap((r) => cs.map((x) => aset('oa', i(r * C + x), fmul(al('o', oAt(r, x)), r_('cr', r))))),
-    loop('j', 0, bk, [
-      let_('kl', kclamp(kvOf(v('j')), a.Sk)),
-      ...rs.map((r) => aset('pv', i(r), al('s', sAt(r)))),
-      ...cs.map((x) => aset('vv', i(x), kcast(ld(c, k.v, a.vAt(v('kl'), add(mul(v('dc'), i(C)), i(x)))), 'f32'))),
-      ...rs.flatMap((r) => cs.map((x) => aset('oa', i(r * C + x), fma(r_('pv', r), r_('vv', x), r_('oa', r * C + x))))),
-    ]),
-    ...rs.flatMap((r) => cs.map((x) => aset('o', oAt(r, x), r_('oa', r * C + x)))),
-  ]);
+  const pv = accumBlocks(R, Dv, bk, 'o', (r) => r_('cr', r), (r, j) => al('s', sAt(r, j)), (j, d) => kcast(ld(c, k.v, a.vAt(kvl(j), d)), 'f32'));
   const body: KStmt[] = [
     let_('qt', sp('wid.x')), ...a.head,
-    array('qr', R * D), array('o', R * Dv), array('s', R * bk),
-    array('mx', R, true), array('l', R, true), array('cr', R, true),
-    array('sa', R * J, true), array('qv', R, true), array('kk', J, true), array('oa', R * C, true), array('pv', R, true), array('vv', C, true),
+    array('qr', R * D), array('o', R * Dv), array('s', R * bk), array('mx', R, true), array('l', R, true), array('cr', R, true), ...blockRegisters(R),
     ...rowsHead, ...rs.map((r) => aset('mx', i(r), NEG)),
     var_('ok', 'bool', kconst(0, 'bool')), var_('nm', 'f32', NEG), var_('ls', 'f32', f(0)),
-    loop('t', 0, v('nkt'), [...a.tileClass, scores, ...softmax, pv]),
+    loop('t', 0, v('nkt'), [...a.tileClass, ...scores, ...softmax, pv]),
     ...rs.map((r) => if_(lt(v(`qi${r}`), a.Sq), [
       let_('inv', kwhere(kbin('gt', r_('l', r), f(0)), kbin('div', f(1), r_('l', r), 'f32'), f(0))),
       let_('obase', mul(add(mul(v('bh'), a.Sq), v(`qi${r}`)), i(Dv))),

@@ -14,7 +14,7 @@ import { unionOrigins } from './provenance.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { dimAdd as addDim, dimAsConst, dimConst, shapeProduct, type Dim, type Shape } from '../core/dim.js';
 import { graphNodes, type Graph, type IExpr, type Node } from './graph.js';
-import { DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention } from './schedule.js';
+import { DEFAULT_ATTENTION_BWD, DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention } from './schedule.js';
 import {
   delinearize, dimExpr, kadd, kbin, kcast, kclamp, kconst, kload, kmul, kun, kvar, kwhere, linearize,
   type AttentionSchedule, type KBuffer, type KExpr, type Kernel, type KernelPlan, type KVar, type MatmulSchedule, type TileMapSpec,
@@ -522,7 +522,7 @@ class Lowering {
     const mask = arg.mask ? this.iexpr(arg.mask, [kvar('b0'), kvar('q'), kvar('kv')], n.src.slice(5)) : null;
     const base = { B, Hq, Hkv, Sq, Sk, D, Dv, q: qb, kbuf: kb, v: vb, o: ob, dO: gb, mask, scale: arg.scale, reads: [] as number[], opKind: 'attention_grad' };
     const push = (part: 'stats' | 'dq' | 'dk' | 'dv', out: number, stats: number) => {
-      const sched = this.opts.attentionSchedule && !this.opts.attentionSchedule.splitk ? this.opts.attentionSchedule : { bq: 16, bk: 16, sparse: true };
+      const sched = this.opts.attentionSchedule && !this.opts.attentionSchedule.splitk ? this.opts.attentionSchedule : DEFAULT_ATTENTION_BWD;
       const name = this.kname(`attention_${part}`);
       let tiles: number | null = null;
       if (mask && sched.sparse) {
@@ -530,7 +530,7 @@ class Lowering {
         this.buffers[tiles] = { ...this.buffers[tiles]!, tileGrid: { B, Sq, Sk, bq: sched.bq, bk: sched.bk } };
         this.tileMaps.push({ buf: tiles, kernel: name, node: n.id, bq: sched.bq, bk: sched.bk, B, Sq, Sk, maskName: arg.maskName });
       }
-      this.kernels.push({ ...base, kind: 'attention_bwd', part, name, label: `flash attention backward (${part}), mask ${arg.maskName}${tiles !== null ? ', block-sparse' : ''}`, stats, tiles, out, schedule: { bq: sched.bq, bk: sched.bk, sparse: tiles !== null } });
+      this.kernels.push({ ...base, kind: 'attention_bwd', part, name, label: `flash attention backward (${part}), mask ${arg.maskName}${tiles !== null ? ', block-sparse' : ''}`, stats, tiles, out, schedule: { bq: sched.bq, bk: sched.bk, sparse: tiles !== null, ...(sched.rows ?? 1) > 1 ? { rows: sched.rows } : {} } });
     };
     const key = `${[q, k, v, o, dO, ...n.src.slice(5)].map((x) => x.id).join(',')}|${arg.scale}|${arg.maskName}|${JSON.stringify(arg.mask)}`;
     let stats = this.attnStats.get(key);

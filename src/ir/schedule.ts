@@ -32,11 +32,13 @@ export const DEFAULT_MAP: MapSchedule = { wg: 64, perThread: 1 };
 export const DEFAULT_ROW: RowSchedule = { wg: 64 };
 export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk: 8, shared: false };
 /**
- * Prefill attention: 8 query rows per invocation, 8 invocations per 64-row tile, keys read as broadcasts (the
+ * Prefill attention: 4 query rows per invocation, 8 invocations per 32-row tile, keys read as broadcasts (the
  * register-tiled kind, built for CPU-like devices such as lavapipe, the device tfx is measured on). The staged
  * kind (rows 1: K/V tiles in workgroup memory shared by bq invocations) is in the tuner's space for real GPUs.
  */
-export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 64, bk: 16, sparse: true, rows: 8 };
+export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 32, bk: 16, sparse: true, rows: 4 };
+/** The flash backward's (stats, dq, dk, dv): rows per invocation of each part's own tile (query rows, key rows in dk / dv). */
+export const DEFAULT_ATTENTION_BWD: AttentionSchedule = { bq: 32, bk: 32, sparse: true, rows: 4 };
 /** The staged kind's default (one query row per invocation, K/V tiles in workgroup memory). */
 export const DEFAULT_ATTENTION_STAGED: AttentionSchedule = { bq: 16, bk: 16, sparse: true };
 /** A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead. */
@@ -72,7 +74,7 @@ export function workgroupBytes(k: Kernel, s: Schedule): number {
     case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
     case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : rowsOf(a) > 1 ? 0 : 4 * a.bk * (k.D + k.Dv); }
-    case 'attention_bwd': { const a = s as AttentionSchedule; return 4 * (k.part === 'dk' || k.part === 'dv' ? a.bq : a.bk) * (k.D + k.Dv); }
+    case 'attention_bwd': { const a = s as AttentionSchedule; return rowsOf(a) > 1 ? 0 : 4 * (k.part === 'dk' || k.part === 'dv' ? a.bq : a.bk) * (k.D + k.Dv); }
   }
 }
 
@@ -82,7 +84,7 @@ const invocations = (k: Kernel, s: Schedule): [number, number] => {
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
     case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq / rowsOf(a), 1]; }
-    case 'attention_bwd': { const a = s as AttentionSchedule; return [k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq, 1]; }
+    case 'attention_bwd': { const a = s as AttentionSchedule; return [(k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq) / rowsOf(a), 1]; }
   }
 };
 
@@ -106,7 +108,8 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
   }
   if (k.kind === 'attention' || k.kind === 'attention_bwd') {
     const a = s as AttentionSchedule, r = rowsOf(a);
-    if (r > 1 && (a.splitk || a.bq % r !== 0)) return `rows ${r} must divide bq ${a.bq} (and split-K has one row)`;
+    const tile = k.kind === 'attention_bwd' && (k.part === 'dk' || k.part === 'dv') ? a.bk : a.bq;
+    if (r > 1 && (a.splitk || tile % r !== 0)) return `rows ${r} must divide the tile of ${tile} rows (and split-K has one row)`;
   }
   const bufs = storageBindings(k);
   if (bufs > lim.storageBuffers) return `binds ${bufs} storage buffers > ${lim.storageBuffers} per stage`;

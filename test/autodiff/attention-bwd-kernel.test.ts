@@ -3,7 +3,8 @@
  * attention_grad: dq, dk, dv of a GQA attention (4 query heads over 2 KV heads) with a Transfusion-style mask at
  * random layouts (images at random places, padding, a batch of length 0, strictly causal text so query 0 sees
  * nothing: fully masked rows), sequence lengths not divisible by the tiles; through the CUDA CPU emulation
- * (block-sparse and dense schedules, D = Dv = 128) and on WebGPU.
+ * (block-sparse and dense schedules, D = Dv = 128; the staged kind and the rows kind with 2..4 rows per
+ * invocation) and on WebGPU (both kinds).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dimConst, dimSym } from '../../src/core/dim.js';
@@ -73,7 +74,9 @@ describe('flash attention backward on the CUDA CPU emulation', () => {
   for (const [what, cs, opts] of [
     ['block-sparse 16 x 16', SMALL, { attentionSchedule: { bq: 16, bk: 16, sparse: true } }],
     ['dense 8 x 16, S 29', { ...SMALL, S: 29, seed: 6 }, { attentionSchedule: { bq: 8, bk: 16, sparse: false } }],
-    ['block-sparse, D = Dv = 128, S 21', { B: 2, Hq: 2, Hkv: 1, S: 21, D: 128, Dv: 128, seed: 7 }, {}],
+    ['block-sparse, D = Dv = 128, S 21, rows 2 of 8 x 8', { B: 2, Hq: 2, Hkv: 1, S: 21, D: 128, Dv: 128, seed: 7 }, { attentionSchedule: { bq: 8, bk: 8, sparse: true, rows: 2 } }],
+    ['rows 4 of 16 x 16, block-sparse', { ...SMALL, seed: 8 }, { attentionSchedule: { bq: 16, bk: 16, sparse: true, rows: 4 } }],
+    ['rows 3 of 12 x 12, dense, S 29', { ...SMALL, S: 29, seed: 9 }, { attentionSchedule: { bq: 12, bk: 12, sparse: false, rows: 3 } }],
   ] as [string, Case, LowerOptions][]) {
     it(`GQA, random layouts, fully masked rows: ${what}`, async () => {
       const c = build(cs);
@@ -99,9 +102,12 @@ describe('flash attention backward on the CUDA CPU emulation', () => {
 });
 
 describe('flash attention backward on WebGPU', () => {
-  it('GQA, random layouts, fully masked rows, S 37 (block-sparse 16 x 16)', async () => {
+  it.each([
+    ['the default schedule (rows kind)', {}],
+    ['the staged kind, block-sparse 16 x 16', { attentionSchedule: { bq: 16, bk: 16, sparse: true } }],
+  ] as [string, LowerOptions][])('GQA, random layouts, fully masked rows, S 37: %s', async (_, opts) => {
     const c = build(SMALL);
-    const r = await runBoth(programOf(c.outputs), c.values);
+    const r = await runBoth(programOf(c.outputs), c.values, new Map(), opts);
     expect(r.run.outputs.size).toBe(3);
     for (const x of r.outputs.values()) expect(x.maxErr, `${x.name}: ${x.maxErr} vs ${x.maxRef}`).toBeLessThanOrEqual(1e-4 * Math.max(1, x.maxRef));
     checkZeros(SMALL, r.run.outputs);

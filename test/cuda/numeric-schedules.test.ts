@@ -1,6 +1,7 @@
 /**
  * The schedule variants of the CUDA renderer on the CPU emulation vs the interpreter: the split-K decode
- * attention (one query row against a KV cache, position-based mask, padding) and the shared-memory matmul.
+ * attention (one query row against a KV cache, position-based mask, padding), the register-tiled rows kind of
+ * prefill attention (GQA, Transfusion-style mask, random layouts) and the shared-memory matmul.
  */
 import { describe, expect, it } from 'vitest';
 import { dimConst } from '../../src/core/dim.js';
@@ -8,6 +9,8 @@ import { hostTensor } from '../../src/core/tensor.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { BinaryOp, IExpr } from '../../src/ir/graph.js';
 import { nvccAvailable, nvccCompile } from '../../src/runtime/cuda/nvcc.js';
+import type { AttentionSchedule } from '../../src/ir/kernel.js';
+import { Rng } from '../../src/runtime/rng.js';
 import { checkGraph, rand } from './numeric-helpers.js';
 
 /** Every variant must also pass nvcc for sm_90 without warnings (where nvcc exists). */
@@ -41,6 +44,35 @@ describe('CUDA schedule variants on the CPU emulation vs the interpreter', () =>
       expect(r.compiled.plan.kernels.some((x) => x.kind === 'attention' && x.schedule.splitk === 8)).toBe(true);
       await nvccClean(r.compiled.source);
       for (const c of r.cmp) expect(c.maxErr, `${c.name} sparse=${sparse}`).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    }
+  }, 300_000);
+
+  it('prefill attention, several query rows per invocation: GQA, random Transfusion-style layouts, ragged tiles, D != Dv', async () => {
+    // k < len[b] && (k <= q || (img[b,q] >= 0 && img[b,q] == img[b,k])): causal text, bidirectional images; batch 1 empty.
+    const mask = bool('and', bool('lt', idx(2), iload(0, idx(0))), bool('or', bool('le', idx(2), idx(1)),
+      bool('and', bool('ge', iload(1, idx(0), idx(1)), { k: 'const', v: 0, dtype: 'i32' }), bool('eq', iload(1, idx(0), idx(1)), iload(1, idx(0), idx(2))))));
+    const cases: [number, number, number, AttentionSchedule][] = [
+      [37, 16, 12, { bq: 12, bk: 8, sparse: true, rows: 3 }], [29, 20, 6, { bq: 64, bk: 16, sparse: true, rows: 8 }], [21, 8, 8, { bq: 8, bk: 6, sparse: false, rows: 2 }],
+    ];
+    for (const [S, D, Dv, sched] of cases) {
+      const B = 3, H = 4, Hkv = 2, rng = Rng.seeded(S);
+      const g = new Builder();
+      const q = g.input('q', 'f32', sh(B, H, S, D)), k = g.input('k', 'f32', sh(B, Hkv, S, D)), v = g.input('v', 'f32', sh(B, Hkv, S, Dv));
+      const len = g.input('len', 'i32', sh(B)), img = g.input('img', 'i32', sh(B, S));
+      const o = g.attention(q, k, v, [len, img], mask, 'tm', 1 / Math.sqrt(D));
+      const imgs = new Int32Array(B * S).fill(-1);
+      for (let b = 0; b < B; b++) { const at = rng.int(1, S - 6), l = rng.int(2, 12); for (let p = at; p < Math.min(S, at + l); p++) imgs[b * S + p] = 0; }
+      const values = new Map([
+        ['q', hostTensor('f32', [B, H, S, D], rand(B * H * S * D, S + 1, 2))], ['k', hostTensor('f32', [B, Hkv, S, D], rand(B * Hkv * S * D, S + 2, 2))],
+        ['v', hostTensor('f32', [B, Hkv, S, Dv], rand(B * Hkv * S * Dv, S + 3))], ['len', hostTensor('i32', [B], [S, 0, rng.int(S >> 1, S)])], ['img', hostTensor('i32', [B, S], imgs)],
+      ]);
+      const r = await checkGraph({ inputs: [q, k, v, len, img] as never, outputs: [{ name: 'o', node: o }], values }, { attentionSchedule: sched });
+      expect(r.compiled.plan.kernels.some((x) => x.kind === 'attention' && x.schedule.rows === sched.rows)).toBe(true);
+      // Batch 1 has length 0: every one of its rows is fully masked and exactly zero.
+      const out = r.run.outputs.get('o')!.data;
+      expect(out.subarray(H * S * Dv, 2 * H * S * Dv).every((x) => x === 0)).toBe(true);
+      for (const c of r.cmp) expect(c.maxErr, `${c.name} ${JSON.stringify(sched)}`).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+      await nvccClean(r.compiled.source);
     }
   }, 300_000);
 

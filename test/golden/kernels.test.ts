@@ -1,6 +1,6 @@
 /**
  * Golden snapshots of the rendered WGSL and CUDA for one kernel of each kind and schedule (map, row reductions,
- * matmul register / shared, attention loop / unrolled head dim / split-K decode / image block). A renderer
+ * matmul register / shared, attention loop / unrolled head dim / rows per invocation / split-K decode / image block). A renderer
  * change shows up here as a diff to review; `UPDATE_GOLDEN=1` rewrites the files. Numerics are checked
  * elsewhere (test/numeric, test/cuda): these pin the text.
  */
@@ -49,7 +49,8 @@ add('row-softmax', () => plan((g) => { const x = g.input('x', 'f32', [S, c(32)])
 add('row-reduce-max-i32', () => plan((g) => { const x = g.input('x', 'i32', [S, c(5), c(7)]); return { inputs: [x], out: g.reduce('max', x, [0, 2]) }; }), 'row');
 add('matmul-register', () => plan((g) => { const x = g.input('x', 'f32', [S, c(24)]), w = g.input('w', 'f32', [c(24), c(40)]), b = g.input('b', 'f32', [c(40)]); return { inputs: [x, w, b], out: g.unary('silu', g.binary('add', g.matmul(x, w), b)) }; }), 'matmul');
 add('matmul-shared', () => plan((g) => { const x = g.input('x', 'f32', [c(3), S, c(24)]), w = g.input('w', 'f32', [c(3), c(24), c(40)]); return { inputs: [x, w], out: g.matmul(x, w) }; }, { matmulSchedule: { wgX: 8, wgY: 4, tm: 2, tn: 2, tk: 8, shared: true } }), 'matmul');
-add('attention-unrolled', () => plan(attention('S', 'S', 16)), 'attention');
+add('attention-unrolled', () => plan(attention('S', 'S', 16), { attentionSchedule: { bq: 16, bk: 16, sparse: true } }), 'attention');
+add('attention-rows', () => plan(attention('S', 'S', 16)), 'attention');
 add('attention-loop', () => plan(attention('S', 'S', 16), { attentionSchedule: { bq: 8, bk: 64, sparse: true } }), 'attention');
 add('attention-dense-loop', () => plan(attention('S', 'S', 160), { attentionSchedule: { bq: 16, bk: 16, sparse: false } }), 'attention');
 add('attention-decode-splitk', () => plan(attention(1, 'S', 16)), 'attention');
