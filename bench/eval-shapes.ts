@@ -5,10 +5,10 @@
  *   image -> caption: N held-out images captioned (greedy at temperature 0, or sampled), judged per attribute.
  * Prints the accuracies, writes the samples as labelled PNG grids and the numbers as JSON under --out.
  *
- *   npx tsx bench/eval-shapes.ts CKPT.safetensors [--n 32] [--steps 25] [--guidance 3] [--temperature 0]
+ *   npx tsx bench/eval-shapes.ts CKPT.safetensors [--n 64] [--steps 25] [--guidance 3] [--temperature 0]
  *       [--seed 1] [--from 0] [--out out/eval-shapes] [--json FILE]
  *
- * Defaults (SHAPES_DEFAULTS): 25 DDIM steps, guidance 3, temperature 0 (greedy), sampling seed 1; held-out
+ * Defaults: 64 examples; sampling (SHAPES_DEFAULTS): 25 DDIM steps, guidance 3, temperature 0 (greedy), sampling seed 1; held-out
  * examples are those of the checkpoint's data seed, starting at held-out index --from.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,14 +20,14 @@ import { SHAPES_DEFAULTS, TARGETS, accuracy, captionImages, heldOut, imagesFor, 
 const { values: v, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    n: { type: 'string', default: '32' }, steps: { type: 'string', default: String(SHAPES_DEFAULTS.steps) },
+    n: { type: 'string', default: '64' }, steps: { type: 'string', default: String(SHAPES_DEFAULTS.steps) },
     guidance: { type: 'string', default: String(SHAPES_DEFAULTS.guidance) }, temperature: { type: 'string', default: String(SHAPES_DEFAULTS.temperature) },
     seed: { type: 'string', default: String(SHAPES_DEFAULTS.seed) }, from: { type: 'string', default: '0' },
     out: { type: 'string', default: 'out/eval-shapes' }, json: { type: 'string' },
   },
 });
 const ckpt = positionals[0];
-if (!ckpt) { process.stderr.write('usage: npx tsx bench/eval-shapes.ts CKPT.safetensors [--n 32] [--steps 25] [--guidance 3] [--temperature 0] [--seed 1] [--from 0] [--out DIR] [--json FILE]\n'); process.exit(2); }
+if (!ckpt) { process.stderr.write('usage: npx tsx bench/eval-shapes.ts CKPT.safetensors [--n 64] [--steps 25] [--guidance 3] [--temperature 0] [--seed 1] [--from 0] [--out DIR] [--json FILE]\n'); process.exit(2); }
 const N = Number(v.n), steps = Number(v.steps), guidance = Number(v.guidance), temperature = Number(v.temperature), seed = Number(v.seed), from = Number(v.from);
 const out = v.out!;
 mkdirSync(out, { recursive: true });
