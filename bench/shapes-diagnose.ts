@@ -94,3 +94,29 @@ for (const t0 of [300, 500, 700, 850, 1000]) {
 console.log('4. captioning (BOI image EOI caption, t = 0): l_lm with the true captions vs captions of other images');
 const capBatch = (shift: number) => batchOf(ex.map((e, i) => ({ ...e, direction: 'cap' as const, dropped: false, t: 0, caption: ex[(i + shift) % ex.length]!.caption })), cfg);
 for (const s of [0, 1, 5]) console.log(`   shift ${s}: l_lm ${(await E.run('loss', capBatch(s))).get('l_lm')!.data[0]!.toFixed(4)}`);
+console.log('5. eps-MSE at high t split per patch (4 x 4 x 3 values) into a norm part (|e| - |eps|)^2 and a direction part');
+console.log('   2 |e| |eps| (1 - cos), each / 48, with the correlation of |e| and |eps| over patches (the noise head follows a');
+console.log('   final RMSNorm, which removes the scale of its input)');
+const patchOf = (p: number) => Math.floor(Math.floor(p / 16) / 4) * 4 + Math.floor((p % 16) / 4);
+for (const t of [500, 850, 950, 999]) {
+  const es = ex.map((e) => gen(e, t));
+  const eps = await forwardEps(es, es.map((e) => noisy(e, t)), t);
+  let normPart = 0, dirPart = 0, k = 0;
+  const ne: number[] = [], ng: number[] = [];
+  es.forEach((e, b) => {
+    const ee = new Float64Array(16), gg = new Float64Array(16), eg = new Float64Array(16);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 256; p++) {
+      const i = c * 256 + p, q = patchOf(p), y = eps[b]![i]!, g = e.noise[i]!;
+      ee[q] = ee[q]! + y * y; gg[q] = gg[q]! + g * g; eg[q] = eg[q]! + y * g;
+    }
+    for (let q = 0; q < 16; q++) {
+      const a = Math.sqrt(ee[q]!), g = Math.sqrt(gg[q]!);
+      normPart += (a - g) ** 2 / 48; dirPart += (a * a + g * g - 2 * eg[q]! - (a - g) ** 2) / 48; k++;
+      ne.push(a); ng.push(g);
+    }
+  });
+  const m = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const me = m(ne), mg = m(ng);
+  const cov = m(ne.map((x, i) => (x - me) * (ng[i]! - mg))), sd = (xs: number[], mu: number) => Math.sqrt(m(xs.map((x) => (x - mu) ** 2)));
+  console.log(`   t ${t}: eps-MSE ${((normPart + dirPart) / k).toFixed(4)} = norm ${(normPart / k).toFixed(4)} + direction ${(dirPart / k).toFixed(4)}; |e| ${me.toFixed(2)} +- ${sd(ne, me).toFixed(2)} vs |eps| ${mg.toFixed(2)} +- ${sd(ng, mg).toFixed(2)}, correlation ${(cov / (sd(ne, me) * sd(ng, mg))).toFixed(2)}`);
+}
