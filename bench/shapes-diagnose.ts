@@ -8,7 +8,8 @@
  *     eps-hat = (x_t - sqrt(ab) mu) / sqrt(1 - ab) with mu the mean training image (the implied x0 error is
  *     MSE * (1 - ab) / ab);
  *  3. DDIM (25-step grid, clip) started from the true image noised to t0 instead of from pure noise at T;
- *  4. captioning: l_lm with the true captions against captions of other images.
+ *  4. captioning: l_lm with the true captions against captions of other images;
+ *  5. the eps-MSE at middle and high t split per patch into a norm part and a direction part.
  */
 import { parseArgs } from 'node:util';
 import { hostTensor, type HostTensor } from '../src/core/tensor.js';
