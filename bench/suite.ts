@@ -48,6 +48,8 @@ export interface BenchRecord {
   correct: boolean; max_err: number;
   group: 'model' | 'op' | 'attention' | 'peer'; kernel?: string; is_default?: boolean; sampled_check?: boolean;
   timing: 'gpu' | 'wall'; iters: number; note?: string;
+  /** The samples behind median/min/max, in the order taken (interleaved with the other participants). */
+  samples_ms?: number[];
 }
 export interface Skipped { op: string; variant: string; shape: string; reason: string }
 export interface AttentionRow {
@@ -571,7 +573,8 @@ interface Part {
 
 export class BenchError extends Error { override name = 'BenchError'; }
 
-function timingFields(t: Timing) { return { median_ms: t.median, min_ms: t.min, max_ms: t.max }; }
+/** Median, min, max and every sample (in the order taken), so a reader can recompute any ratio. */
+function timingFields(t: Timing) { return { median_ms: t.median, min_ms: t.min, max_ms: t.max, samples_ms: t.samples.map(ms) }; }
 
 function caseRates(c: BenchCase, medianMs: number): { gflops: number | null; gbps: number } {
   return { gflops: Math.round((c.flops / (medianMs * 1e6)) * 100) / 100, gbps: Math.round((c.bytes / (medianMs * 1e6)) * 100) / 100 };
