@@ -38,13 +38,17 @@ export function readBounded(path: string, max: number, what: string): Buffer {
 /** Deepest JSON nesting tfx accepts in a file it parses (headers, indexes, maps): JSON.parse recurses. */
 export const MAX_JSON_NESTING = 64;
 
-/** Depth of [ and { nesting outside strings, scanning no further than one level past `limit`. */
-export function jsonNesting(text: string, limit = MAX_JSON_NESTING): number {
+/**
+ * Depth of [ and { nesting outside strings, scanning no further than one level past `limit`. Takes text or its
+ * UTF-8 bytes alike: the characters it looks at are ASCII, and no byte of a multi-byte UTF-8 sequence is.
+ */
+export function jsonNesting(text: string | Uint8Array, limit = MAX_JSON_NESTING): number {
+  const code = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i]!;
   let depth = 0, max = 0, inStr = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = code(i);
     if (inStr) {
-      if (c === 0x5c) i++;
+      if (c === 0x5c) i++; // backslash: skip the escaped character
       else if (c === 0x22) inStr = false;
     } else if (c === 0x22) inStr = true;
     else if (c === 0x5b || c === 0x7b) { if (++depth > max && (max = depth) > limit) return max; }

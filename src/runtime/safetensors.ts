@@ -9,7 +9,7 @@
  * BOOL bytes become 0/1 in Int32Array.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { MAX_SPECIAL_FILE_BYTES, readBounded } from './fs-in.js';
+import { MAX_JSON_NESTING, MAX_SPECIAL_FILE_BYTES, jsonNesting, readBounded } from './fs-in.js';
 import { isDType, type DType } from '../core/dtype.js';
 import { hostTensor, type HostTensor } from '../core/tensor.js';
 import { writeFileSafely } from './fs-out.js';
@@ -20,22 +20,7 @@ export { WeightsError } from './weights.js';
 /** Same cap as the reference implementation: a bigger header is a corrupt or foreign file. */
 const MAX_HEADER_BYTES = 100_000_000;
 /** Deepest JSON nesting accepted in a header (docs/errors.md, TFX7004); a valid one needs 3. */
-export const MAX_HEADER_NESTING = 64;
-
-/** Depth of [ and { nesting outside strings, scanning no further than one level past `limit`. */
-function jsonNesting(b: Uint8Array, limit: number): number {
-  let depth = 0, max = 0, inStr = false;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i]!;
-    if (inStr) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inStr = false;
-    } else if (c === 0x22) inStr = true;
-    else if (c === 0x5b || c === 0x7b) { if (++depth > max && (max = depth) > limit) return max; }
-    else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return max;
-}
+export const MAX_HEADER_NESTING = MAX_JSON_NESTING;
 export const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
