@@ -26,6 +26,7 @@ import type { GpuContext } from '../src/runtime/webgpu/device.js';
 import { initParams } from '../src/runtime/weights.js';
 import { attentionCase, denseMask, matmulCase, type BenchCase } from './cases.js';
 import { DoesNotFitError, PlanRunner, stats, type Timing } from './plan-runner.js';
+import { interleave, type Participant } from './interleave.js';
 import type { Dispatch } from '../src/runtime/webgpu/executor.js';
 import type { PreparedPeer } from './peers/index.js';
 import { variantsFor, scheduleName, type Variant } from './variants.js';
@@ -329,30 +330,11 @@ class Bencher {
 
   // ---- interleaved measurement ------------------------------------------------------------------------
 
-  /**
-   * Samples every participant in rounds, the order rotated each round, so changes in machine load hit all of them
-   * alike and ratios within one run are fair. Rounds: enough for about `targetMs` of the slowest participant's
-   * warm-up time, at least minIters. After three rounds a participant more than 3x slower than the fastest (of
-   * those that can win) is not sampled again: its record says how many samples it has.
-   */
+  /** Every participant sampled in interleaved rounds (bench/interleave.ts), with this run's round limits. */
   async interleave(parts: readonly Part[], label: string): Promise<Timing[]> {
-    const slowest = Math.max(...parts.map((p) => p.warm), 0.01);
-    const rounds = Math.max(this.minIters, Math.min(this.maxIters, Math.floor(this.targetMs / slowest)));
-    const samples = parts.map(() => [] as number[]);
-    const live = parts.map(() => true);
-    this.o.progress.add(rounds);
-    for (let r = 0; r < rounds; r++) {
-      for (let j = 0; j < parts.length; j++) {
-        const at = (j + r) % parts.length;
-        if (live[at]) samples[at]!.push(await parts[at]!.take());
-      }
-      if (r === 2) {
-        const best = Math.min(...parts.map((p, j) => (p.canWin ? stats(samples[j]!).median : Infinity)));
-        parts.forEach((p, j) => { if (p.canWin && stats(samples[j]!).median > 3 * best) live[j] = false; });
-      }
-      this.o.progress.tick(`${label} round ${r + 1}/${rounds}`);
-    }
-    return samples.map((x) => stats(x));
+    return interleave(parts, { minRounds: this.minIters, maxRounds: this.maxIters, targetMs: this.targetMs }, {
+      add: (n) => this.o.progress.add(n), tick: (r, n) => this.o.progress.tick(`${label} round ${r}/${n}`),
+    });
   }
 
   // ---- standalone ops ---------------------------------------------------------------------------------
@@ -560,14 +542,8 @@ class Bencher {
   }
 }
 
-/** One participant of an interleaved measurement (Bencher.interleave). */
-interface Part {
-  /** The first timed call, ms (sets the number of rounds). */
-  readonly warm: number;
-  /** Whether it competes for "fastest" (variants of one kernel); the others are always sampled every round. */
-  readonly canWin: boolean;
-  /** One sample, ms. */
-  take(): Promise<number>;
+/** A participant with the record it becomes. */
+interface Part extends Participant {
   readonly rec: Omit<BenchRecord, 'device' | 'median_ms' | 'min_ms' | 'max_ms' | 'gflops' | 'gbps' | 'iters'>;
 }
 
