@@ -233,6 +233,30 @@ export function checkTensor(name: string, t: HostTensor, fail: (m: string) => We
 }
 
 /**
+ * The header of tensors laid out in the given (file) order, as bytes padded by spaces to a multiple of 8 as the
+ * reference does, with each tensor's offset in the data section and the section's size.
+ */
+function encodeHeader(ordered: readonly TensorSpec[], metadata: Readonly<Record<string, string>> | undefined, fail: (m: string) => WeightsError): { json: Uint8Array; offsets: number[]; dataBytes: number } {
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw fail(`metadata value for ${quote(k)} must be a string`);
+    header[METADATA_KEY] = { ...metadata };
+  }
+  let offset = 0;
+  const offsets = ordered.map((s) => {
+    const at = offset;
+    offset += tensorBytes(s);
+    // defineProperty, not assignment: a tensor named "__proto__" must become a key, not a prototype.
+    Object.defineProperty(header, s.name, { value: { dtype: TO_FILE[s.dtype], shape: [...s.shape], data_offsets: [at, offset] }, enumerable: true });
+    return at;
+  });
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const json = new Uint8Array(Math.ceil(text.length / 8) * 8).fill(0x20);
+  json.set(text);
+  return { json, offsets, dataBytes: offset };
+}
+
+/**
  * Encodes tensors (written in order of decreasing element size, then given order, so each tensor is aligned
  * to its element size) with the header padded by spaces to a multiple of 8 bytes, as the reference does.
  */
@@ -244,37 +268,12 @@ export function writeSafetensors(
   const fail = (m: string): WeightsError => new WeightsError(`${what}: ${m}`);
   const list = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)) as [string, HostTensor][];
   for (const [name, t] of list) checkTensor(name, t, fail);
-  const size = (t: HostTensor): number => FILE_DTYPES[TO_FILE[t.dtype]].size;
-  const ordered = list.map((e, i) => ({ e, i })).sort((a, b) => size(b.e[1]) - size(a.e[1]) || a.i - b.i).map((x) => x.e);
-
-  const header: Record<string, unknown> = {};
-  if (metadata !== undefined) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw fail(`metadata value for ${quote(k)} must be a string`);
-    header[METADATA_KEY] = { ...metadata };
-  }
-  let offset = 0;
-  const placed: [HostTensor, number][] = [];
-  for (const [name, t] of ordered) {
-    const bytes = t.data.length * size(t);
-    // defineProperty, not assignment: a tensor named "__proto__" must become a key, not a prototype.
-    Object.defineProperty(header, name, {
-      value: { dtype: TO_FILE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] },
-      enumerable: true,
-    });
-    placed.push([t, offset]);
-    offset += bytes;
-  }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
+  const ordered = fileOrder(list.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, t })));
+  const { json, offsets, dataBytes } = encodeHeader(ordered, metadata, fail);
+  const out = new Uint8Array(8 + json.length + dataBytes);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
-  for (const [t, at] of placed) encodeData(t, out, 8 + json.length + at);
+  ordered.forEach((e, i) => encodeData(e.t, out, 8 + json.length + offsets[i]!));
   return out;
 }
 
@@ -408,21 +407,7 @@ export function writeSafetensorsFile(
     if (!s.shape.every(isNatural)) throw fail(`tensor ${quote(s.name)}: shape must be non-negative integers, got ${show(s.shape)}`);
   }
   const ordered = fileOrder(specs);
-  const header: Record<string, unknown> = {};
-  if (opts.metadata !== undefined) {
-    for (const [k, v] of Object.entries(opts.metadata)) if (typeof v !== 'string') throw fail(`metadata value for ${quote(k)} must be a string`);
-    header[METADATA_KEY] = { ...opts.metadata };
-  }
-  let offset = 0;
-  for (const s of ordered) {
-    const bytes = tensorBytes(s);
-    // defineProperty, not assignment: a tensor named "__proto__" must become a key, not a prototype.
-    Object.defineProperty(header, s.name, { value: { dtype: TO_FILE[s.dtype], shape: [...s.shape], data_offsets: [offset, offset + bytes] }, enumerable: true });
-    offset += bytes;
-  }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) { const p = new Uint8Array(padded).fill(0x20); p.set(json); json = p; }
+  const { json, dataBytes } = encodeHeader(ordered, opts.metadata, fail);
   const lenBytes = new Uint8Array(8);
   new DataView(lenBytes.buffer).setBigUint64(0, BigInt(json.length), true);
 
@@ -445,7 +430,7 @@ export function writeSafetensorsFile(
       opts.onTensor?.(s, bytes);
     }
   });
-  return { bytes: 8 + json.length + offset };
+  return { bytes: 8 + json.length + dataBytes };
 }
 
 /** Writes through a temporary file and a rename, so an interrupted save never leaves half a file at `path`. */
