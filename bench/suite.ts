@@ -237,23 +237,29 @@ class Bencher {
       let stoppedByBudget = false;
       const tunes: KernelTune[] = [];
       const cache: TuneCache = o.tune ? loadTuneCache(o.cachePath) ?? emptyTuneCache() : emptyTuneCache();
-      for (const { i, variants, pruned } of lists) {
-        const k = plan.kernels[i]!;
-        const results: { v: Variant; t: Timing; ok: boolean }[] = [];  // t is re-set by the confirmation below
-        for (const v of variants) {
-          if (o.tune && !v.isDefault && (performance.now() - t0) / 1000 > o.budgetS) { stoppedByBudget = true; o.progress.tick('budget spent'); continue; }
-          const vp = withSchedule(plan, i, v.schedule);
-          await runner.use(vp);
-          const c = await check();
-          const t = await this.time(runner, [i]);
-          results.push({ v, t, ok: c.correct });
-          this.record({
-            op: k.opKind, variant: v.name, shape: kernelShape(k, dims), backend: 'webgpu', ...timingFields(t), ...rates(k, plan, dims, t.median),
-            correct: c.correct, max_err: c.maxErr, group: 'model', kernel: k.name, is_default: v.isDefault, timing: 'gpu', iters: t.samples.length,
-            ...(pruned ? { note: `${pruned} variants pruned (device limits or wasteful tiles)` } : {}),
-          });
-          o.progress.tick(`${k.name} ${v.name}`);
-        }
+      // Rank by rank across kernels (every kernel's default, then every kernel's likeliest candidate, ...), so a
+      // budget that runs out leaves every kernel with its likeliest candidates tried, the same ones every run.
+      const found = new Map<number, { v: Variant; t: Timing; ok: boolean }[]>(lists.map((l) => [l.i, []]));  // t is re-set by the confirmation below
+      const ranks = Math.max(0, ...lists.map((l) => l.variants.length));
+      for (let rank = 0; rank < ranks; rank++) for (const { i, variants, pruned } of lists) {
+        const k = plan.kernels[i]!, v = variants[rank];
+        if (!v) continue;
+        const results = found.get(i)!;
+        if (o.tune && !v.isDefault && (performance.now() - t0) / 1000 > o.budgetS) { stoppedByBudget = true; o.progress.tick('budget spent'); continue; }
+        const vp = withSchedule(plan, i, v.schedule);
+        await runner.use(vp);
+        const c = await check();
+        const t = await this.time(runner, [i]);
+        results.push({ v, t, ok: c.correct });
+        this.record({
+          op: k.opKind, variant: v.name, shape: kernelShape(k, dims), backend: 'webgpu', ...timingFields(t), ...rates(k, plan, dims, t.median),
+          correct: c.correct, max_err: c.maxErr, group: 'model', kernel: k.name, is_default: v.isDefault, timing: 'gpu', iters: t.samples.length,
+          ...(pruned ? { note: `${pruned} variants pruned (device limits or wasteful tiles)` } : {}),
+        });
+        o.progress.tick(`${k.name} ${v.name}`);
+      }
+      for (const { i } of lists) {
+        const k = plan.kernels[i]!, results = found.get(i)!;
         const dflt = results.find((r) => r.v.isDefault);
         let best = results.filter((r) => r.ok).sort((a, c) => a.t.median - c.t.median)[0];
         if (dflt && best && best !== dflt) {
