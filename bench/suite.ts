@@ -143,9 +143,9 @@ async function runSuite(ctx: GpuContext, o: BenchOptions, res: BenchResult): Pro
   if (o.op === 'attention-bwd') {
     const { benchAttentionBwd } = await import('./attention-bwd.js');
     const shapes = o.quick ? [256] : [1024, 2048];
-    o.progress.add(1 + shapes.length * (2 + 2 * (o.quick ? 2 : 3)));
+    o.progress.add(1 + shapes.length * (2 + 2 * (o.quick ? 2 : 5)));
     res.attention_bwd = await benchAttentionBwd(ctx, (g) => lowerCase(g), {
-      shapes, H: 1, D: 64, patches: o.quick ? 32 : 256, samples: o.quick ? 2 : 3, cutAfterS: 1024,
+      shapes, H: 1, D: 64, patches: o.quick ? 32 : 256, samples: o.quick ? 2 : 5, cutAfterS: 1024,
       check: { S: 128, patches: 32 }, tick: (l) => o.progress.tick(l), notes: res.notes,
     });
     return res;
