@@ -174,11 +174,11 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
   return out;
 }
 
-/** An attention schedule fitted to the target: the key tile halves until K and V tiles fit workgroup memory. */
+/** An attention schedule fitted to the target: the workgroup within the invocation limit; in the staged kind the key tile halves until K and V tiles fit workgroup memory. */
 export function fitAttention(s: AttentionSchedule, D: number, Dv: number, lim: TargetLimits): AttentionSchedule {
   let out = s;
   while (out.bq / rowsOf(out) > lim.invocations) out = { ...out, bq: out.bq / 2 };
-  while (!out.splitk && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
+  while (!out.splitk && rowsOf(out) === 1 && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
   return out;
 }
 

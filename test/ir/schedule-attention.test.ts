@@ -1,0 +1,69 @@
+/**
+ * Attention schedules as values (src/ir/schedule.ts): the defaults, the tuner's candidate space holding both
+ * kinds (rows per invocation, and the staged kind), and validation against a target's limits (invocations,
+ * workgroup memory, rows dividing the tile, storage buffers per stage).
+ */
+import { describe, expect, it } from 'vitest';
+import { dimConst } from '../../src/core/dim.js';
+import { CUDA_LIMITS } from '../../src/codegen-cuda/cuda.js';
+import { WEBGPU_LIMITS } from '../../src/codegen-wgsl/wgsl.js';
+import { Builder } from '../../src/ir/builder.js';
+import type { Graph, Node } from '../../src/ir/graph.js';
+import type { AttentionBwdKernel, AttentionKernel, AttentionSchedule } from '../../src/ir/kernel.js';
+import { lowerGraph } from '../../src/ir/lower.js';
+import { DEFAULT_ATTENTION, fitAttention, scheduleCandidates, scheduleForTarget, scheduleName, scheduleViolation } from '../../src/ir/schedule.js';
+import { transfusionMask } from '../numeric/helpers.js';
+
+const sh = (...n: number[]) => n.map(dimConst);
+
+/** Forward and flash backward (dq, dk, dv) of one masked attention, D = Dv = 64, S 100. */
+function plan() {
+  const g = new Builder();
+  const q = g.input('q', 'f32', sh(1, 2, 100, 64)), k = g.input('k', 'f32', sh(1, 2, 100, 64)), v = g.input('v', 'f32', sh(1, 2, 100, 64));
+  const dO = g.input('dO', 'f32', sh(1, 2, 100, 64)), len = g.input('len', 'i32', sh(1)), img = g.input('img', 'i32', sh(1, 100));
+  const o = g.attention(q, k, v, [len, img], transfusionMask, 'tm', 0.125);
+  const outputs = [{ name: 'o', node: o }, ...(['q', 'k', 'v'] as const).map((w) => ({ name: `d${w}`, node: g.attentionGrad(w, q, k, v, o, dO, [len, img], transfusionMask, 'tm', 0.125) }))];
+  const graph: Graph = { entry: 'e', inputs: [q, k, v, dO, len, img] as Node<'input'>[], outputs };
+  return lowerGraph(graph, []);
+}
+
+describe('attention schedules', () => {
+  const p = plan();
+  const fwd = p.kernels.find((k) => k.kind === 'attention') as AttentionKernel;
+  const bwd = (part: string) => p.kernels.find((k) => k.kind === 'attention_bwd' && k.part === part) as AttentionBwdKernel;
+
+  it('prefill defaults to the rows kind; the candidate space holds both kinds, all valid on both targets', () => {
+    expect(fwd.schedule).toEqual(DEFAULT_ATTENTION);
+    expect(DEFAULT_ATTENTION.rows).toBeGreaterThan(1);
+    const cands = scheduleCandidates(fwd) as AttentionSchedule[];
+    expect(cands.some((s) => (s.rows ?? 1) > 1 && s.sparse)).toBe(true);
+    expect(cands.some((s) => (s.rows ?? 1) === 1 && s.sparse)).toBe(true);
+    expect(cands.some((s) => !s.sparse)).toBe(true);
+    for (const s of cands) for (const lim of [WEBGPU_LIMITS, CUDA_LIMITS]) expect(scheduleViolation(fwd, s, lim), scheduleName('attention', s)).toBeNull();
+    expect(new Set(cands.map((s) => scheduleName('attention', s))).size).toBe(new Set(cands.map((s) => JSON.stringify(s))).size);
+  });
+
+  it('rejects rows that do not divide the tile, too many invocations, too much workgroup memory', () => {
+    expect(scheduleViolation(fwd, { bq: 32, bk: 16, sparse: true, rows: 3 }, WEBGPU_LIMITS)).toMatch(/rows 3 must divide/);
+    // dk / dv own key rows: rows must divide bk there.
+    expect(scheduleViolation(bwd('dv'), { bq: 32, bk: 8, sparse: true, rows: 16 }, CUDA_LIMITS)).toMatch(/rows 16 must divide the tile of 8/);
+    expect(scheduleViolation(bwd('dq'), { bq: 32, bk: 8, sparse: true, rows: 16 }, CUDA_LIMITS)).toBeNull();
+    expect(scheduleViolation(fwd, { bq: 512, bk: 16, sparse: true }, WEBGPU_LIMITS)).toMatch(/invocations/);
+    expect(scheduleViolation(fwd, { bq: 512, bk: 16, sparse: true, rows: 4 }, WEBGPU_LIMITS)).toBeNull();
+    expect(scheduleViolation(fwd, { bq: 16, bk: 64, sparse: true }, WEBGPU_LIMITS)).toMatch(/workgroup memory/);
+    // The rows kind stages nothing: no key-tile shrinking for it, whatever the head dim.
+    expect(fitAttention({ bq: 32, bk: 64, sparse: true, rows: 4 }, 256, 256, WEBGPU_LIMITS).bk).toBe(64);
+    expect(fitAttention({ bq: 16, bk: 64, sparse: true }, 64, 64, WEBGPU_LIMITS).bk).toBe(32);  // 4 * 32 * 128 = 16384 B
+  });
+
+  it('counts storage buffers per stage: dq / dk of a two-input mask bind 9, over WebGPU\'s default 8', () => {
+    const over = /binds 9 storage buffers > 8/;
+    expect(scheduleViolation(bwd('dq'), bwd('dq').schedule, WEBGPU_LIMITS)).toMatch(over);
+    expect(scheduleViolation(bwd('dk'), bwd('dk').schedule, WEBGPU_LIMITS)).toMatch(over);
+    expect(scheduleViolation(bwd('dv'), bwd('dv').schedule, WEBGPU_LIMITS)).toBeNull();
+    expect(scheduleViolation(bwd('dq'), bwd('dq').schedule, CUDA_LIMITS)).toBeNull();
+    // A binding count is the kernel's, not the schedule's: the scheduling stage still plans it (Dawn raises the
+    // limit to the adapter's; the tuner checks the device's own limits).
+    expect(() => scheduleForTarget(p, WEBGPU_LIMITS)).not.toThrow();
+  });
+});
