@@ -12,6 +12,7 @@
  * Nothing in the renderers changes, unless the kernel needs a new expression or statement (then add one entry
  * to each target's table; a missing entry is a type error). Test it against the interpreter on both targets.
  */
+import { dimAsConst, type Dim } from '../core/dim.js';
 import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
 import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
@@ -205,13 +206,15 @@ function buildMatmulShared(k: MatmulKernel, c: Ctx): KBody {
 const unrollHead = (k: AttentionKernel) => k.D <= 128 && k.Dv <= 128 && (k.schedule.splitk !== undefined || k.schedule.bk <= 32);
 
 /** Sizes, the (batch, head) of this workgroup, the query row in registers and the online-softmax state (unless qrow is null). */
-function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr | null, rows: number) {
+function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr | null, rows: number, gqa = false) {
   const [B, Hq, Hkv, Sq, Sk] = [k.B, k.Hq, k.Hkv, k.Sq, k.Sk].map((d) => dimExpr(d, c.symbols)) as [KExpr, KExpr, KExpr, KExpr, KExpr];
   const reg = unrollHead(k);
   const dloop = (n: number, body: KStmt[]) => (reg ? unrolled('d', n, body) : loop('d', 0, n, body));
   const { bq, bk } = k.schedule;
   const head: KStmt[] = [
-    let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))),
+    // wid.y: batch * query head, or (gqa) batch * KV head
+    ...gqa ? [let_('b0', div(sp('wid.y'), Hkv)), let_('hk', mod(sp('wid.y'), Hkv))]
+      : [let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv)))],
     ...qrow === null ? [] : [
       array('qr', k.D, reg), array('o', k.Dv, reg),
       dloop(k.D, [aset('qr', v('d'), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), Sq), qrow), i(k.D)), v('d'))), 'f32'), f(k.scale)))]),
@@ -219,7 +222,7 @@ function attentionHead(k: AttentionKernel, c: Ctx, qrow: KExpr | null, rows: num
     ],
     let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
   ];
-  const grid = { xyz: [rows === 1 ? Sq : ceilDiv(Sq, rows), mul(B, Hq), i(1)] as [KExpr, KExpr, KExpr] };
+  const grid = { xyz: [rows === 1 ? Sq : ceilDiv(Sq, rows), mul(B, gqa ? Hkv : Hq), i(1)] as [KExpr, KExpr, KExpr] };
   /** EMPTY tiles are skipped (uniformly for the workgroup), FULL tiles skip the mask test. */
   const tileClass: KStmt[] = k.tiles !== null
     ? [let_('cls', kload(k.tiles, add(mul(add(mul(v('b0'), v('nqt')), v('qt')), v('nkt')), v('t')), 'i32')), if_(kbin('eq', v('cls'), i(0)), [CONTINUE])]
@@ -311,28 +314,41 @@ function stageKV(k: AttentionKernel, c: Ctx, a: ReturnType<typeof attentionHead>
   ], wg);
 }
 
+/** Query heads per KV head of an attention whose head counts are constants (the gqa schedule needs it). */
+export function attentionGroup(k: { readonly Hq: Dim; readonly Hkv: Dim }): number {
+  const hq = dimAsConst(k.Hq), hkv = dimAsConst(k.Hkv);
+  if (hq === undefined || hkv === undefined || hkv === 0 || hq % hkv !== 0) throw new Error('internal error: gqa attention schedule needs constant head counts');
+  return hq / hkv;
+}
+
 /**
  * Flash attention with R = schedule.rows query rows per invocation, for CPU-like devices (lavapipe): a workgroup
  * of bq / R invocations owns query tile qt, invocation x the rows qt*bq + r*(bq/R) + x (r < R). Per key tile, as
  * register blocks (kernel-build-rows.ts): the R x bk scores over d, masked (PARTIAL tiles only); one online-softmax
  * update per row; O = O * corr + P V over the tile's keys. The scaled query rows, the scores and the output rows
  * are the invocation's private arrays; keys and values are read as broadcasts: no workgroup memory, no barrier.
+ * With schedule.gqa the workgroup serves the G query heads of one KV head (grid y = B * Hkv) and an invocation's
+ * rows span them, so every key / value read feeds all G heads.
  */
 function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   const { bq, bk } = k.schedule;
-  const R = k.schedule.rows!, T = bq / R, D = k.D, Dv = k.Dv;
-  if (!Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} do not divide bq ${bq}`);
-  const a = attentionHead(k, c, null, bq);
+  // G query heads per invocation (gqa), Rp positions of each: row r is head hk * G + r / Rp, position r % Rp.
+  const G = k.schedule.gqa ? attentionGroup(k) : 1;
+  const R = k.schedule.rows!, Rp = R / G, T = bq / Rp, D = k.D, Dv = k.Dv;
+  if (!Number.isInteger(Rp) || !Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} / heads ${G} do not divide bq ${bq}`);
+  const a = attentionHead(k, c, null, bq, G > 1);
   const rs = Array.from({ length: R }, (_, r) => r);
   const fv = (name: string) => v(name, 'f32'), r_ = (arr: string, at: number) => al(arr, i(at));
   const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j), kvl = (j: KExpr) => kclamp(kvOf(j), a.Sk);
   const sAt = (r: number, j: KExpr) => add(i(r * bk), j);
+  const Hq = dimExpr(k.Hq, c.symbols);
+  const bhOf = (r: number) => (G > 1 ? add(mul(v('b0'), Hq), add(mul(v('hk'), i(G)), i(Math.floor(r / Rp)))) : v('bh'));
   const rowsHead: KStmt[] = rs.flatMap((r) => [
-    let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i(r * T)), sp('lix'))), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)),
-    loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v('bh'), a.Sq), v(`qc${r}`)), i(D)), v('d'))), 'f32'), f(k.scale)))]),
+    let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i((r % Rp) * T)), sp('lix'))), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)), let_(`bh${r}`, bhOf(r)),
+    loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v(`bh${r}`), a.Sq), v(`qc${r}`)), i(D)), v('d'))), 'f32'), f(k.scale)))]),
   ]);
   // Scores s[r][j], then NEG where the pair is out of range or (PARTIAL tiles) masked.
-  const qiOf = (r: KExpr) => add(add(mul(v('qt'), i(bq)), mul(r, i(T))), sp('lix'));
+  const qiOf = (r: KExpr) => add(add(mul(v('qt'), i(bq)), mul(G > 1 ? mod(r, i(Rp)) : r, i(T))), sp('lix'));
   const scores: KStmt[] = [
     dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => kcast(ld(c, k.kbuf, a.kAt(kvl(j), d)), 'f32'), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
     eachPair(R, bk, (r, j) => [
@@ -360,7 +376,7 @@ function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
     loop('t', 0, v('nkt'), [...a.tileClass, ...scores, ...softmax, pv]),
     ...rs.map((r) => if_(lt(v(`qi${r}`), a.Sq), [
       let_('inv', kwhere(kbin('gt', r_('l', r), f(0)), kbin('div', f(1), r_('l', r), 'f32'), f(0))),
-      let_('obase', mul(add(mul(v('bh'), a.Sq), v(`qi${r}`)), i(Dv))),
+      let_('obase', mul(add(mul(v(`bh${r}`), a.Sq), v(`qi${r}`)), i(Dv))),
       loop('d', 0, Dv, [store(k.out, add(v('obase'), v('d')), fmul(al('o', add(i(r * Dv), v('d'))), v('inv', 'f32')))]),
     ])),
   ];

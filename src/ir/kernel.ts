@@ -69,9 +69,11 @@ export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; re
 /**
  * bq query rows x bk keys per tile (the tile-class grid); `splitk`: decode, keys split over that many invocations;
  * `rows` > 1: each invocation owns that many query rows of the tile (bq / rows invocations), scores and the
- * output updated as small register-tiled matmuls (kernel-build.ts, buildAttentionRows).
+ * output updated as small register-tiled matmuls (kernel-build.ts, buildAttentionRows); with `gqa` (forward,
+ * constant head counts) those rows span the G = Hq / Hkv query heads sharing a KV head: bq positions of all G
+ * heads per workgroup (bq * G / rows invocations), every key / value read shared by the group.
  */
-export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number; readonly rows?: number }
+export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number; readonly rows?: number; readonly gqa?: boolean }
 
 interface KernelBase {
   readonly name: string;         // k<index>_<kind>: generated, safe in any target

@@ -44,6 +44,13 @@ export const DEFAULT_ATTENTION_STAGED: AttentionSchedule = { bq: 16, bk: 16, spa
 /** A handful of query rows (decode against a cache) cannot fill a workgroup: split the keys instead. */
 export const DEFAULT_DECODE: AttentionSchedule = { bq: 1, bk: 16, sparse: true, splitk: 32 };
 
+/** Query heads per KV head sharing a workgroup under a gqa schedule (1 without; 0: head counts not constant). */
+const groupOf = (k: Kernel, a: AttentionSchedule): number => {
+  if (!a.gqa || k.kind !== 'attention') return 1;
+  const hq = dimAsConst(k.Hq), hkv = dimAsConst(k.Hkv);
+  return hq !== undefined && hkv !== undefined && hkv > 0 && hq % hkv === 0 ? hq / hkv : 0;
+};
+
 /** Query rows per invocation of an attention schedule (1: the staged kind). */
 export const rowsOf = (a: AttentionSchedule): number => a.rows ?? 1;
 
@@ -63,7 +70,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}`; }
-    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}`; }
+    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}`; }
   }
 }
 
@@ -83,7 +90,7 @@ const invocations = (k: Kernel, s: Schedule): [number, number] => {
     case 'map': case 'scatter': return [(s as MapSchedule).wg, 1];
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
-    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq / rowsOf(a), 1]; }
+    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq / (rowsOf(a) / groupOf(k, a)), 1]; }
     case 'attention_bwd': { const a = s as AttentionSchedule; return [(k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq) / rowsOf(a), 1]; }
   }
 };
@@ -110,6 +117,10 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
     const a = s as AttentionSchedule, r = rowsOf(a);
     const tile = k.kind === 'attention_bwd' && (k.part === 'dk' || k.part === 'dv') ? a.bk : a.bq;
     if (r > 1 && (a.splitk || tile % r !== 0)) return `rows ${r} must divide the tile of ${tile} rows (and split-K has one row)`;
+    if (a.gqa) {
+      const g = k.kind === 'attention' ? groupOf(k, a) : 0;
+      if (!g || r % g !== 0 || a.bq % (r / g) !== 0) return 'gqa needs the rows kind of the forward, constant head counts, and the group dividing the rows';
+    }
   }
   const bufs = storageBindings(k);
   if (bufs > lim.storageBuffers) return `binds ${bufs} storage buffers > ${lim.storageBuffers} per stage`;
@@ -165,6 +176,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
         else {
           // Register-tiled rows (CPU-like devices) first, then the staged kind (real GPUs).
           for (const [bq, bk, rows] of [[64, 16, 8], [32, 16, 4], [64, 8, 8], [32, 8, 4], [64, 16, 4], [128, 16, 8]] as const) out.push({ bq, bk, sparse: s, rows });
+          // GQA: the query heads of a group in one workgroup, sharing each key / value read.
+          const g = groupOf(k, { bq: 1, bk: 1, sparse: s, gqa: true });
+          if (g > 1 && g <= 8) for (const [bq, bk, rp] of [[32, 16, 4], [16, 16, 2]] as const) out.push({ bq, bk, sparse: s, rows: rp * g, gqa: true });
           for (const bq of [16, 32, 8]) for (const bk of [16, 32, 8]) out.push({ bq, bk, sparse: s });
         }
       }

@@ -56,6 +56,21 @@ describe('attention schedules', () => {
     expect(fitAttention({ bq: 16, bk: 64, sparse: true }, 64, 64, WEBGPU_LIMITS).bk).toBe(32);  // 4 * 32 * 128 = 16384 B
   });
 
+  it('GQA: candidates with the query heads of a group in one workgroup, valid; the group must divide the rows', () => {
+    const g = new Builder();
+    const q = g.input('q', 'f32', sh(1, 4, 50, 32)), k = g.input('k', 'f32', sh(1, 2, 50, 32)), v = g.input('v', 'f32', sh(1, 2, 50, 32));
+    const graph: Graph = { entry: 'e', inputs: [q, k, v] as Node<'input'>[], outputs: [{ name: 'o', node: g.attention(q, k, v, [], null, 'none', 0.2) }] };
+    const att = lowerGraph(graph, []).kernels.find((x) => x.kind === 'attention') as AttentionKernel;
+    const gqa = (scheduleCandidates(att) as AttentionSchedule[]).filter((s) => s.gqa);
+    expect(gqa.length).toBeGreaterThan(0);
+    for (const s of gqa) {
+      expect((s.rows ?? 1) % 2).toBe(0);
+      expect(scheduleViolation(att, s, WEBGPU_LIMITS), scheduleName('attention', s)).toBeNull();
+    }
+    expect(scheduleViolation(att, { bq: 48, bk: 16, sparse: false, rows: 3, gqa: true }, CUDA_LIMITS)).toMatch(/gqa needs/);
+    expect(scheduleViolation(fwd, { bq: 32, bk: 16, sparse: true, rows: 4, gqa: true }, CUDA_LIMITS)).toBeNull();  // a group of 1
+  });
+
   it('counts storage buffers per stage: dq / dk of a two-input mask bind 9, over WebGPU\'s default 8', () => {
     const over = /binds 9 storage buffers > 8/;
     expect(scheduleViolation(bwd('dq'), bwd('dq').schedule, WEBGPU_LIMITS)).toMatch(over);

@@ -9,8 +9,8 @@ import { dimConst } from '../../src/core/dim.js';
 import { hostTensor } from '../../src/core/tensor.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { IExpr } from '../../src/ir/graph.js';
-import { lowerGraph } from '../../src/ir/lower.js';
-import { scheduleForTarget } from '../../src/ir/schedule.js';
+import { lowerGraph, type LowerOptions } from '../../src/ir/lower.js';
+import { DEFAULT_ATTENTION_STAGED, scheduleForTarget } from '../../src/ir/schedule.js';
 import { WEBGPU_LIMITS } from '../../src/codegen-wgsl/wgsl.js';
 import { CUDA_LIMITS } from '../../src/codegen-cuda/cuda.js';
 import { boolOp, int, ix, loadI, programOf, randTensor, runBoth } from './helpers.js';
@@ -88,16 +88,18 @@ describe('attention head dims beyond the unrolled kernel (WebGPU vs interpreter)
     const q = b.input('q', 'f32', sh(B, H, S, D)), k = b.input('k', 'f32', sh(B, H, S, D)), v = b.input('v', 'f32', sh(B, H, S, Dv));
     const causal: IExpr = boolOp('le', ix(2), ix(1));
     const p = programOf({ o: b.attention(q, k, v, [], causal, 'causal', 1 / Math.sqrt(D)) });
-    // The scheduling stage fits the target: 16 KiB of WebGPU workgroup memory holds 8 keys of K and V at these
-    // widths, not the default 16 (CUDA's 48 KiB keeps 16).
-    const plan = scheduleForTarget(lowerGraph(p.entries[0]!, p.symbols), WEBGPU_LIMITS);
-    const att = plan.kernels.find((x) => x.kind === 'attention');
-    const cu = scheduleForTarget(lowerGraph(p.entries[0]!, p.symbols), CUDA_LIMITS).kernels.find((x) => x.kind === 'attention');
-    expect(cu?.kind === 'attention' && cu.schedule.bk).toBe(16);
-    expect(att?.kind === 'attention' && att.schedule.bk).toBe(8);
+    // The scheduling stage fits the target: in the staged kind, 16 KiB of WebGPU workgroup memory holds 8 keys of
+    // K and V at these widths, not 16 (CUDA's 48 KiB keeps 16); the default rows kind stages nothing and keeps 16.
+    const staged = { attentionSchedule: DEFAULT_ATTENTION_STAGED };
+    const fit = (o: LowerOptions, lim: typeof WEBGPU_LIMITS) => scheduleForTarget(lowerGraph(p.entries[0]!, p.symbols, o), lim).kernels.find((x) => x.kind === 'attention');
+    const bk = (o: LowerOptions, lim: typeof WEBGPU_LIMITS) => { const a = fit(o, lim); return a?.kind === 'attention' && a.schedule.bk; };
+    expect(bk(staged, CUDA_LIMITS)).toBe(16);
+    expect(bk(staged, WEBGPU_LIMITS)).toBe(8);
+    expect(bk({}, WEBGPU_LIMITS)).toBe(16);
     const inp = new Map([['q', randTensor('f32', [B, H, S, D], 4)], ['k', randTensor('f32', [B, H, S, D], 5)], ['v', randTensor('f32', [B, H, S, Dv], 6)]]);
-    const r = await runBoth(p, inp);
-    const o = r.outputs.get('o')!;
-    expect(o.maxErr).toBeLessThanOrEqual(1e-4 * Math.max(1, o.maxRef));
+    for (const opts of [staged, {}]) {
+      const o = (await runBoth(p, inp, new Map(), opts)).outputs.get('o')!;
+      expect(o.maxErr, JSON.stringify(opts)).toBeLessThanOrEqual(1e-4 * Math.max(1, o.maxRef));
+    }
   });
 });

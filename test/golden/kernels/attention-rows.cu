@@ -49,26 +49,30 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
   float by_3 = 0.0f;
   const int qi0 = ((qt * 32) + (int)threadIdx.x);
   const int qc0 = max(min(qi0, (dims[0] - 1)), 0);
+  const int bh0 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t0 = g0[((((bh * dims[0]) + qc0) * 16) + d)];
+    const float t0 = g0[((((bh0 * dims[0]) + qc0) * 16) + d)];
     qr[d] = (t0 * 0.125f);
   }
   const int qi1 = (((qt * 32) + 8) + (int)threadIdx.x);
   const int qc1 = max(min(qi1, (dims[0] - 1)), 0);
+  const int bh1 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t1 = g0[((((bh * dims[0]) + qc1) * 16) + d)];
+    const float t1 = g0[((((bh1 * dims[0]) + qc1) * 16) + d)];
     qr[(16 + d)] = (t1 * 0.125f);
   }
   const int qi2 = (((qt * 32) + 16) + (int)threadIdx.x);
   const int qc2 = max(min(qi2, (dims[0] - 1)), 0);
+  const int bh2 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t2 = g0[((((bh * dims[0]) + qc2) * 16) + d)];
+    const float t2 = g0[((((bh2 * dims[0]) + qc2) * 16) + d)];
     qr[(32 + d)] = (t2 * 0.125f);
   }
   const int qi3 = (((qt * 32) + 24) + (int)threadIdx.x);
   const int qc3 = max(min(qi3, (dims[0] - 1)), 0);
+  const int bh3 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t3 = g0[((((bh * dims[0]) + qc3) * 16) + d)];
+    const float t3 = g0[((((bh3 * dims[0]) + qc3) * 16) + d)];
     qr[(48 + d)] = (t3 * 0.125f);
   }
   mx_0 = (-3.4028234663852886e+38f);
@@ -287,28 +291,28 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
   }
   if ((qi0 < dims[0])) {
     const float inv = ((l_0 > 0.0f) ? (1.0f / l_0) : 0.0f);
-    const int obase = (((bh * dims[0]) + qi0) * 16);
+    const int obase = (((bh0 * dims[0]) + qi0) * 16);
     for (int d = 0; d < 16; d += 1) {
       g6[(obase + d)] = (o[d] * inv);
     }
   }
   if ((qi1 < dims[0])) {
     const float inv = ((l_1 > 0.0f) ? (1.0f / l_1) : 0.0f);
-    const int obase = (((bh * dims[0]) + qi1) * 16);
+    const int obase = (((bh1 * dims[0]) + qi1) * 16);
     for (int d = 0; d < 16; d += 1) {
       g6[(obase + d)] = (o[(16 + d)] * inv);
     }
   }
   if ((qi2 < dims[0])) {
     const float inv = ((l_2 > 0.0f) ? (1.0f / l_2) : 0.0f);
-    const int obase = (((bh * dims[0]) + qi2) * 16);
+    const int obase = (((bh2 * dims[0]) + qi2) * 16);
     for (int d = 0; d < 16; d += 1) {
       g6[(obase + d)] = (o[(32 + d)] * inv);
     }
   }
   if ((qi3 < dims[0])) {
     const float inv = ((l_3 > 0.0f) ? (1.0f / l_3) : 0.0f);
-    const int obase = (((bh * dims[0]) + qi3) * 16);
+    const int obase = (((bh3 * dims[0]) + qi3) * 16);
     for (int d = 0; d < 16; d += 1) {
       g6[(obase + d)] = (o[(48 + d)] * inv);
     }

@@ -58,26 +58,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var by_3: f32 = 0.0f;
   let qi0: i32 = ((qt * 32i) + i32(lix));
   let qc0: i32 = max(min(qi0, (dims[0] - 1i)), 0i);
+  let bh0: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t0: f32 = buf0[((((bh * dims[0]) + qc0) * 16i) + d)];
+    let t0: f32 = buf0[((((bh0 * dims[0]) + qc0) * 16i) + d)];
     qr[d] = (t0 * 0.125f);
   }
   let qi1: i32 = (((qt * 32i) + 8i) + i32(lix));
   let qc1: i32 = max(min(qi1, (dims[0] - 1i)), 0i);
+  let bh1: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t1: f32 = buf0[((((bh * dims[0]) + qc1) * 16i) + d)];
+    let t1: f32 = buf0[((((bh1 * dims[0]) + qc1) * 16i) + d)];
     qr[(16i + d)] = (t1 * 0.125f);
   }
   let qi2: i32 = (((qt * 32i) + 16i) + i32(lix));
   let qc2: i32 = max(min(qi2, (dims[0] - 1i)), 0i);
+  let bh2: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t2: f32 = buf0[((((bh * dims[0]) + qc2) * 16i) + d)];
+    let t2: f32 = buf0[((((bh2 * dims[0]) + qc2) * 16i) + d)];
     qr[(32i + d)] = (t2 * 0.125f);
   }
   let qi3: i32 = (((qt * 32i) + 24i) + i32(lix));
   let qc3: i32 = max(min(qi3, (dims[0] - 1i)), 0i);
+  let bh3: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t3: f32 = buf0[((((bh * dims[0]) + qc3) * 16i) + d)];
+    let t3: f32 = buf0[((((bh3 * dims[0]) + qc3) * 16i) + d)];
     qr[(48i + d)] = (t3 * 0.125f);
   }
   mx_0 = (-3.4028234663852886e+38f);
@@ -296,28 +300,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   if ((qi0 < dims[0])) {
     let inv: f32 = select(0.0f, (1.0f / l_0), (l_0 > 0.0f));
-    let obase: i32 = (((bh * dims[0]) + qi0) * 16i);
+    let obase: i32 = (((bh0 * dims[0]) + qi0) * 16i);
     for (var d: i32 = 0i; d < 16i; d += 1i) {
       buf6[(obase + d)] = (o[d] * inv);
     }
   }
   if ((qi1 < dims[0])) {
     let inv: f32 = select(0.0f, (1.0f / l_1), (l_1 > 0.0f));
-    let obase: i32 = (((bh * dims[0]) + qi1) * 16i);
+    let obase: i32 = (((bh1 * dims[0]) + qi1) * 16i);
     for (var d: i32 = 0i; d < 16i; d += 1i) {
       buf6[(obase + d)] = (o[(16i + d)] * inv);
     }
   }
   if ((qi2 < dims[0])) {
     let inv: f32 = select(0.0f, (1.0f / l_2), (l_2 > 0.0f));
-    let obase: i32 = (((bh * dims[0]) + qi2) * 16i);
+    let obase: i32 = (((bh2 * dims[0]) + qi2) * 16i);
     for (var d: i32 = 0i; d < 16i; d += 1i) {
       buf6[(obase + d)] = (o[(32i + d)] * inv);
     }
   }
   if ((qi3 < dims[0])) {
     let inv: f32 = select(0.0f, (1.0f / l_3), (l_3 > 0.0f));
-    let obase: i32 = (((bh * dims[0]) + qi3) * 16i);
+    let obase: i32 = (((bh3 * dims[0]) + qi3) * 16i);
     for (var d: i32 = 0i; d < 16i; d += 1i) {
       buf6[(obase + d)] = (o[(48i + d)] * inv);
     }
