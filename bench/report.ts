@@ -32,8 +32,12 @@ export function bannerLines(b: Banner | undefined, device: string): string[] {
   ];
 }
 
-/** "median [min-max] (n)" in ms. */
-export const spreadText = (s: Spread | undefined, d = 1): string => (s ? `${f(s.median, d)} [${f(s.min, d)}-${f(s.max, d)}] (${s.n})` : '-');
+/** "median [min-max] (n)" in ms; decimals: `d`, else 3 below 10 ms and 1 above. */
+export const spreadText = (s: Spread | undefined, d?: number): string => {
+  if (!s) return '-';
+  const k = d ?? (s.median < 10 ? 3 : 1);
+  return `${f(s.median, k)} [${f(s.min, k)}-${f(s.max, k)}] (${s.n})`;
+};
 const recSpread = (r: BenchRecord): Spread => ({ median: r.median_ms, min: r.min_ms, max: r.max_ms, n: r.iters });
 /** Who won a peer comparison, and by how much. */
 const verdict = (p: PeerRatio) => (p.speedup_vs_peer >= 1 ? `tfx ${p.speedup_vs_peer.toFixed(2)}x faster` : `${p.peer} ${(1 / p.speedup_vs_peer).toFixed(2)}x faster`);
