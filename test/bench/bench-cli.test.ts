@@ -46,7 +46,7 @@ describe('tfx bench (end to end on WebGPU)', () => {
     expect(summary).toContain(res.banner.adapter);
     expect(summary).toMatch(/lower is better/);
     // Every standalone variant figure as median [min-max] (samples).
-    expect(summary).toMatch(/\| \d+\.\d \[\d+\.\d-\d+\.\d\] \(\d+\) \|/);
+    expect(summary).toMatch(/\| \d+\.\d+ \[\d+\.\d+-\d+\.\d+\] \(\d+\) \|/);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('load average');
     expect(page).toMatch(/^<!doctype html>/);
