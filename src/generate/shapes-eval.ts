@@ -16,15 +16,19 @@ export const SHAPES_DEFAULTS = { steps: 25, guidance: 3, temperature: 0, seed: 1
 
 export interface ShapesModel { readonly engine: Engine; readonly seed: number; readonly step: number; readonly meta: Readonly<Record<string, string>> }
 
-/** The shapes preset of the spec with the parameters of a checkpoint (training checkpoints or plain weights). */
-export function loadShapesModel(ckpt: string, spec = 'models/transfusion.tfx', preset = 'shapes'): ShapesModel {
-  const program = compileFile(spec, { preset }).program;
+/**
+ * A preset of the spec with the parameters of a checkpoint (training checkpoints or plain weights): the preset the
+ * checkpoint was trained with (its metadata), else `shapes`, unless one is given.
+ */
+export function loadShapesModel(ckpt: string, spec = 'models/transfusion.tfx', preset?: string): ShapesModel {
   const r = openCheckpoint(ckpt);
+  const meta = r.metadata;
   const weights = new Map<string, HostTensor>();
+  let program;
   try {
+    program = compileFile(spec, { preset: preset ?? meta.preset ?? 'shapes' }).program;
     for (const p of program.params) weights.set(p.name, r.read(p.name));
   } finally { r.close(); }
-  const meta = r.metadata;
   const seed = Number((meta.data ?? 'shapes:0').split(':')[1] ?? 0);
   return { engine: new CpuEngine(program, weights, generationEntries(program)), seed, step: Number(meta.step ?? NaN), meta };
 }
