@@ -1,13 +1,14 @@
 // launch [((S + 31) / 32), 8, 1] x [8, 1, 1]
 // k0_attention: flash attention, mask m, block-sparse
 extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restrict__ dims, const float* __restrict__ g0, const float* __restrict__ g1, const float* __restrict__ g2, const int* __restrict__ g3, const int* __restrict__ g4, const int* __restrict__ g5, float* __restrict__ g6) {
-  const int qt = (int)blockIdx.x;
   const int bh = (int)blockIdx.y;
   const int b0 = (bh / 4);
   const int hk = ((bh % 4) / 2);
   const int nkt = ((dims[0] + 15) / 16);
   const int nqt = ((dims[0] + 31) / 32);
   const int kvbase = (((b0 * 2) + hk) * dims[0]);
+  const int t0 = ((int)blockIdx.x / 2);
+  const int qt = ((((int)blockIdx.x % 2) == 0) ? t0 : ((nqt - 1) - t0));
   float qr[64] = {};
   float o[64] = {};
   float s[64] = {};
@@ -51,29 +52,29 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
   const int qc0 = max(min(qi0, (dims[0] - 1)), 0);
   const int bh0 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t0 = g0[((((bh0 * dims[0]) + qc0) * 16) + d)];
-    qr[d] = (t0 * 0.125f);
+    const float t1 = g0[((((bh0 * dims[0]) + qc0) * 16) + d)];
+    qr[d] = (t1 * 0.125f);
   }
   const int qi1 = (((qt * 32) + 8) + (int)threadIdx.x);
   const int qc1 = max(min(qi1, (dims[0] - 1)), 0);
   const int bh1 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t1 = g0[((((bh1 * dims[0]) + qc1) * 16) + d)];
-    qr[(16 + d)] = (t1 * 0.125f);
+    const float t2 = g0[((((bh1 * dims[0]) + qc1) * 16) + d)];
+    qr[(16 + d)] = (t2 * 0.125f);
   }
   const int qi2 = (((qt * 32) + 16) + (int)threadIdx.x);
   const int qc2 = max(min(qi2, (dims[0] - 1)), 0);
   const int bh2 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t2 = g0[((((bh2 * dims[0]) + qc2) * 16) + d)];
-    qr[(32 + d)] = (t2 * 0.125f);
+    const float t3 = g0[((((bh2 * dims[0]) + qc2) * 16) + d)];
+    qr[(32 + d)] = (t3 * 0.125f);
   }
   const int qi3 = (((qt * 32) + 24) + (int)threadIdx.x);
   const int qc3 = max(min(qi3, (dims[0] - 1)), 0);
   const int bh3 = bh;
   for (int d = 0; d < 16; d += 1) {
-    const float t3 = g0[((((bh3 * dims[0]) + qc3) * 16) + d)];
-    qr[(48 + d)] = (t3 * 0.125f);
+    const float t4 = g0[((((bh3 * dims[0]) + qc3) * 16) + d)];
+    qr[(48 + d)] = (t4 * 0.125f);
   }
   mx_0 = (-3.4028234663852886e+38f);
   mx_1 = (-3.4028234663852886e+38f);
@@ -83,8 +84,8 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
   float nm = (-3.4028234663852886e+38f);
   float ls = 0.0f;
   for (int t = 0; t < nkt; t += 1) {
-    const int t4 = g5[((((b0 * nqt) + qt) * nkt) + t)];
-    const int cls = t4;
+    const int t5 = g5[((((b0 * nqt) + qt) * nkt) + t)];
+    const int cls = t5;
     if ((cls == 0)) {
       continue;
     }
@@ -110,14 +111,14 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
         bx_1 = qr[(16 + d)];
         bx_2 = qr[(32 + d)];
         bx_3 = qr[(48 + d)];
-        const float t5 = g1[(((kvbase + max(min(((t * 16) + (jc * 4)), (dims[0] - 1)), 0)) * 16) + d)];
-        by_0 = t5;
-        const float t6 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 1)), (dims[0] - 1)), 0)) * 16) + d)];
-        by_1 = t6;
-        const float t7 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 2)), (dims[0] - 1)), 0)) * 16) + d)];
-        by_2 = t7;
-        const float t8 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 3)), (dims[0] - 1)), 0)) * 16) + d)];
-        by_3 = t8;
+        const float t6 = g1[(((kvbase + max(min(((t * 16) + (jc * 4)), (dims[0] - 1)), 0)) * 16) + d)];
+        by_0 = t6;
+        const float t7 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 1)), (dims[0] - 1)), 0)) * 16) + d)];
+        by_1 = t7;
+        const float t8 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 2)), (dims[0] - 1)), 0)) * 16) + d)];
+        by_2 = t8;
+        const float t9 = g1[(((kvbase + max(min(((t * 16) + ((jc * 4) + 3)), (dims[0] - 1)), 0)) * 16) + d)];
+        by_3 = t9;
         ba_0 = fmaf(bx_0, by_0, ba_0);
         ba_1 = fmaf(bx_0, by_1, ba_1);
         ba_2 = fmaf(bx_0, by_2, ba_2);
@@ -156,12 +157,12 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
       for (int j = 0; j < 16; j += 1) {
         ok = ((((t * 16) + j) < dims[0]) && ((((qt * 32) + (r * 8)) + (int)threadIdx.x) < dims[0]));
         if (((cls == 2) && ok)) {
-          const int t9 = ((t * 16) + j);
-          const int t10 = max(min(b0, 1), 0);
-          const int t11 = g3[t10];
-          const int t12 = (dims[0] - 1);
-          const int t13 = g4[((t10 * dims[0]) + max(min(max(min((((qt * 32) + (r * 8)) + (int)threadIdx.x), t12), 0), t12), 0))];
-          ok = ((t9 < t11) && (t9 <= t13));
+          const int t10 = ((t * 16) + j);
+          const int t11 = max(min(b0, 1), 0);
+          const int t12 = g3[t11];
+          const int t13 = (dims[0] - 1);
+          const int t14 = g4[((t11 * dims[0]) + max(min(max(min((((qt * 32) + (r * 8)) + (int)threadIdx.x), t13), 0), t13), 0))];
+          ok = ((t10 < t12) && (t10 <= t14));
         }
         if ((!ok)) {
           s[((r * 16) + j)] = (-3.4028234663852886e+38f);
@@ -175,8 +176,8 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
     cr_0 = expf((mx_0 - nm));
     ls = 0.0f;
     for (int j = 0; j < 16; j += 1) {
-      const float t14 = s[j];
-      const float p = ((t14 > (-3.4028234663852886e+38f)) ? expf((t14 - nm)) : 0.0f);
+      const float t15 = s[j];
+      const float p = ((t15 > (-3.4028234663852886e+38f)) ? expf((t15 - nm)) : 0.0f);
       s[j] = p;
       ls = (ls + p);
     }
@@ -189,8 +190,8 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
     cr_1 = expf((mx_1 - nm));
     ls = 0.0f;
     for (int j = 0; j < 16; j += 1) {
-      const float t15 = s[(16 + j)];
-      const float p = ((t15 > (-3.4028234663852886e+38f)) ? expf((t15 - nm)) : 0.0f);
+      const float t16 = s[(16 + j)];
+      const float p = ((t16 > (-3.4028234663852886e+38f)) ? expf((t16 - nm)) : 0.0f);
       s[(16 + j)] = p;
       ls = (ls + p);
     }
@@ -203,8 +204,8 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
     cr_2 = expf((mx_2 - nm));
     ls = 0.0f;
     for (int j = 0; j < 16; j += 1) {
-      const float t16 = s[(32 + j)];
-      const float p = ((t16 > (-3.4028234663852886e+38f)) ? expf((t16 - nm)) : 0.0f);
+      const float t17 = s[(32 + j)];
+      const float p = ((t17 > (-3.4028234663852886e+38f)) ? expf((t17 - nm)) : 0.0f);
       s[(32 + j)] = p;
       ls = (ls + p);
     }
@@ -217,8 +218,8 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
     cr_3 = expf((mx_3 - nm));
     ls = 0.0f;
     for (int j = 0; j < 16; j += 1) {
-      const float t17 = s[(48 + j)];
-      const float p = ((t17 > (-3.4028234663852886e+38f)) ? expf((t17 - nm)) : 0.0f);
+      const float t18 = s[(48 + j)];
+      const float p = ((t18 > (-3.4028234663852886e+38f)) ? expf((t18 - nm)) : 0.0f);
       s[(48 + j)] = p;
       ls = (ls + p);
     }
@@ -246,14 +247,14 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
         bx_1 = s[(16 + j)];
         bx_2 = s[(32 + j)];
         bx_3 = s[(48 + j)];
-        const float t18 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + (cc * 4))];
-        by_0 = t18;
-        const float t19 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 1))];
-        by_1 = t19;
-        const float t20 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 2))];
-        by_2 = t20;
-        const float t21 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 3))];
-        by_3 = t21;
+        const float t19 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + (cc * 4))];
+        by_0 = t19;
+        const float t20 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 1))];
+        by_1 = t20;
+        const float t21 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 2))];
+        by_2 = t21;
+        const float t22 = g2[(((kvbase + max(min(((t * 16) + j), (dims[0] - 1)), 0)) * 16) + ((cc * 4) + 3))];
+        by_3 = t22;
         ba_0 = fmaf(bx_0, by_0, ba_0);
         ba_1 = fmaf(bx_0, by_1, ba_1);
         ba_2 = fmaf(bx_0, by_2, ba_2);

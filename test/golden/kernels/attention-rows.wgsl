@@ -10,13 +10,14 @@
 @group(0) @binding(7) var<storage, read_write> buf6: array<f32>;
 @compute @workgroup_size(8, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
-  let qt: i32 = i32(wid.x);
   let bh: i32 = i32(wid.y);
   let b0: i32 = (bh / 4i);
   let hk: i32 = ((bh % 4i) / 2i);
   let nkt: i32 = ((dims[0] + 15i) / 16i);
   let nqt: i32 = ((dims[0] + 31i) / 32i);
   let kvbase: i32 = (((b0 * 2i) + hk) * dims[0]);
+  let t0: i32 = (i32(wid.x) / 2i);
+  let qt: i32 = select(((nqt - 1i) - t0), t0, ((i32(wid.x) % 2i) == 0i));
   var qr: array<f32, 64>;
   var o: array<f32, 64>;
   var s: array<f32, 64>;
@@ -60,29 +61,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let qc0: i32 = max(min(qi0, (dims[0] - 1i)), 0i);
   let bh0: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t0: f32 = buf0[((((bh0 * dims[0]) + qc0) * 16i) + d)];
-    qr[d] = (t0 * 0.125f);
+    let t1: f32 = buf0[((((bh0 * dims[0]) + qc0) * 16i) + d)];
+    qr[d] = (t1 * 0.125f);
   }
   let qi1: i32 = (((qt * 32i) + 8i) + i32(lix));
   let qc1: i32 = max(min(qi1, (dims[0] - 1i)), 0i);
   let bh1: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t1: f32 = buf0[((((bh1 * dims[0]) + qc1) * 16i) + d)];
-    qr[(16i + d)] = (t1 * 0.125f);
+    let t2: f32 = buf0[((((bh1 * dims[0]) + qc1) * 16i) + d)];
+    qr[(16i + d)] = (t2 * 0.125f);
   }
   let qi2: i32 = (((qt * 32i) + 16i) + i32(lix));
   let qc2: i32 = max(min(qi2, (dims[0] - 1i)), 0i);
   let bh2: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t2: f32 = buf0[((((bh2 * dims[0]) + qc2) * 16i) + d)];
-    qr[(32i + d)] = (t2 * 0.125f);
+    let t3: f32 = buf0[((((bh2 * dims[0]) + qc2) * 16i) + d)];
+    qr[(32i + d)] = (t3 * 0.125f);
   }
   let qi3: i32 = (((qt * 32i) + 24i) + i32(lix));
   let qc3: i32 = max(min(qi3, (dims[0] - 1i)), 0i);
   let bh3: i32 = bh;
   for (var d: i32 = 0i; d < 16i; d += 1i) {
-    let t3: f32 = buf0[((((bh3 * dims[0]) + qc3) * 16i) + d)];
-    qr[(48i + d)] = (t3 * 0.125f);
+    let t4: f32 = buf0[((((bh3 * dims[0]) + qc3) * 16i) + d)];
+    qr[(48i + d)] = (t4 * 0.125f);
   }
   mx_0 = (-3.4028234663852886e+38f);
   mx_1 = (-3.4028234663852886e+38f);
@@ -92,8 +93,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var nm: f32 = (-3.4028234663852886e+38f);
   var ls: f32 = 0.0f;
   for (var t: i32 = 0i; t < nkt; t += 1i) {
-    let t4: i32 = buf5[((((b0 * nqt) + qt) * nkt) + t)];
-    let cls: i32 = t4;
+    let t5: i32 = buf5[((((b0 * nqt) + qt) * nkt) + t)];
+    let cls: i32 = t5;
     if ((cls == 0i)) {
       continue;
     }
@@ -119,14 +120,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         bx_1 = qr[(16i + d)];
         bx_2 = qr[(32i + d)];
         bx_3 = qr[(48i + d)];
-        let t5: f32 = buf1[(((kvbase + max(min(((t * 16i) + (jc * 4i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
-        by_0 = t5;
-        let t6: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 1i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
-        by_1 = t6;
-        let t7: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 2i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
-        by_2 = t7;
-        let t8: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 3i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
-        by_3 = t8;
+        let t6: f32 = buf1[(((kvbase + max(min(((t * 16i) + (jc * 4i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
+        by_0 = t6;
+        let t7: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 1i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
+        by_1 = t7;
+        let t8: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 2i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
+        by_2 = t8;
+        let t9: f32 = buf1[(((kvbase + max(min(((t * 16i) + ((jc * 4i) + 3i)), (dims[0] - 1i)), 0i)) * 16i) + d)];
+        by_3 = t9;
         ba_0 = fma(bx_0, by_0, ba_0);
         ba_1 = fma(bx_0, by_1, ba_1);
         ba_2 = fma(bx_0, by_2, ba_2);
@@ -165,12 +166,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var j: i32 = 0i; j < 16i; j += 1i) {
         ok = ((((t * 16i) + j) < dims[0]) && ((((qt * 32i) + (r * 8i)) + i32(lix)) < dims[0]));
         if (((cls == 2i) && ok)) {
-          let t9: i32 = ((t * 16i) + j);
-          let t10: i32 = max(min(b0, 1i), 0i);
-          let t11: i32 = buf3[t10];
-          let t12: i32 = (dims[0] - 1i);
-          let t13: i32 = buf4[((t10 * dims[0]) + max(min(max(min((((qt * 32i) + (r * 8i)) + i32(lix)), t12), 0i), t12), 0i))];
-          ok = ((t9 < t11) && (t9 <= t13));
+          let t10: i32 = ((t * 16i) + j);
+          let t11: i32 = max(min(b0, 1i), 0i);
+          let t12: i32 = buf3[t11];
+          let t13: i32 = (dims[0] - 1i);
+          let t14: i32 = buf4[((t11 * dims[0]) + max(min(max(min((((qt * 32i) + (r * 8i)) + i32(lix)), t13), 0i), t13), 0i))];
+          ok = ((t10 < t12) && (t10 <= t14));
         }
         if ((!ok)) {
           s[((r * 16i) + j)] = (-3.4028234663852886e+38f);
@@ -184,8 +185,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     cr_0 = exp((mx_0 - nm));
     ls = 0.0f;
     for (var j: i32 = 0i; j < 16i; j += 1i) {
-      let t14: f32 = s[j];
-      let p: f32 = select(0.0f, exp((t14 - nm)), (t14 > (-3.4028234663852886e+38f)));
+      let t15: f32 = s[j];
+      let p: f32 = select(0.0f, exp((t15 - nm)), (t15 > (-3.4028234663852886e+38f)));
       s[j] = p;
       ls = (ls + p);
     }
@@ -198,8 +199,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     cr_1 = exp((mx_1 - nm));
     ls = 0.0f;
     for (var j: i32 = 0i; j < 16i; j += 1i) {
-      let t15: f32 = s[(16i + j)];
-      let p: f32 = select(0.0f, exp((t15 - nm)), (t15 > (-3.4028234663852886e+38f)));
+      let t16: f32 = s[(16i + j)];
+      let p: f32 = select(0.0f, exp((t16 - nm)), (t16 > (-3.4028234663852886e+38f)));
       s[(16i + j)] = p;
       ls = (ls + p);
     }
@@ -212,8 +213,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     cr_2 = exp((mx_2 - nm));
     ls = 0.0f;
     for (var j: i32 = 0i; j < 16i; j += 1i) {
-      let t16: f32 = s[(32i + j)];
-      let p: f32 = select(0.0f, exp((t16 - nm)), (t16 > (-3.4028234663852886e+38f)));
+      let t17: f32 = s[(32i + j)];
+      let p: f32 = select(0.0f, exp((t17 - nm)), (t17 > (-3.4028234663852886e+38f)));
       s[(32i + j)] = p;
       ls = (ls + p);
     }
@@ -226,8 +227,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     cr_3 = exp((mx_3 - nm));
     ls = 0.0f;
     for (var j: i32 = 0i; j < 16i; j += 1i) {
-      let t17: f32 = s[(48i + j)];
-      let p: f32 = select(0.0f, exp((t17 - nm)), (t17 > (-3.4028234663852886e+38f)));
+      let t18: f32 = s[(48i + j)];
+      let p: f32 = select(0.0f, exp((t18 - nm)), (t18 > (-3.4028234663852886e+38f)));
       s[(48i + j)] = p;
       ls = (ls + p);
     }
@@ -255,14 +256,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         bx_1 = s[(16i + j)];
         bx_2 = s[(32i + j)];
         bx_3 = s[(48i + j)];
-        let t18: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + (cc * 4i))];
-        by_0 = t18;
-        let t19: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 1i))];
-        by_1 = t19;
-        let t20: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 2i))];
-        by_2 = t20;
-        let t21: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 3i))];
-        by_3 = t21;
+        let t19: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + (cc * 4i))];
+        by_0 = t19;
+        let t20: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 1i))];
+        by_1 = t20;
+        let t21: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 2i))];
+        by_2 = t21;
+        let t22: f32 = buf2[(((kvbase + max(min(((t * 16i) + j), (dims[0] - 1i)), 0i)) * 16i) + ((cc * 4i) + 3i))];
+        by_3 = t22;
         ba_0 = fma(bx_0, by_0, ba_0);
         ba_1 = fma(bx_0, by_1, ba_1);
         ba_2 = fma(bx_0, by_2, ba_2);
