@@ -18,6 +18,7 @@ export function targetLimitsOf(lim: GpuLimits): TargetLimits {
     name: 'webgpu device', workgroupBytes: lim.maxComputeWorkgroupStorageSize, invocations: lim.maxComputeInvocationsPerWorkgroup,
     workgroupSize: [lim.maxComputeWorkgroupSizeX, lim.maxComputeWorkgroupSizeY, lim.maxComputeWorkgroupSizeZ],
     groupsPerDim: lim.maxComputeWorkgroupsPerDimension, bindingBytes: lim.maxStorageBufferBindingSize, storageBuffers: lim.maxStorageBuffersPerShaderStage, bf16Storage: false,
+    ...(lim.subgroupMaxSize ? { subgroups: { min: lim.subgroupMinSize, max: lim.subgroupMaxSize } } : {}),
   };
 }
 

@@ -91,10 +91,13 @@ export const CUDA = {
   special: (n, wg) => {
     if (n === 'wlin') return '(int)(blockIdx.y * gridDim.x + blockIdx.x)';
     if (n === 'lix') return wg[1] * wg[2] === 1 ? '(int)threadIdx.x' : `(int)(threadIdx.y * ${wg[0]}u + threadIdx.x)`;
+    // A warp is 32 consecutive linear thread indices (the block's x fastest).
+    if (n === 'sgid') return wg[1] * wg[2] === 1 ? '(int)(threadIdx.x & 31u)' : `(int)((threadIdx.y * ${wg[0]}u + threadIdx.x) & 31u)`;
     return `(int)${n.startsWith('w') ? 'blockIdx' : 'threadIdx'}.${n.slice(-1)}`;
   },
   aload: (arr, at) => `${arr}[${at}]`,
   fma: (a, b, c) => `fmaf(${a}, ${b}, ${c})`,
+  bcast: (a, lane) => `__shfl_sync(0xffffffffu, ${a}, ${lane})`,
 } satisfies TargetTable;
 
 const STMT = {
@@ -112,6 +115,7 @@ const STMT = {
 /** sm_80 / sm_90 limits (static shared memory, threads per block, grid). */
 export const CUDA_LIMITS: TargetLimits = {
   name: 'cuda', workgroupBytes: 49152, invocations: 1024, workgroupSize: [1024, 1024, 64], groupsPerDim: 65535, bindingBytes: 2 ** 31 - 1, storageBuffers: 64, bf16Storage: true,
+  subgroups: { min: 32, max: 32 },
 };
 
 /**

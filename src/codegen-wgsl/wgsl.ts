@@ -65,6 +65,7 @@ export const WGSL = {
   special: (n) => (n === 'wlin' ? 'i32(wid.y * nwg.x + wid.x)' : n === 'lix' ? 'i32(lix)' : `i32(${n})`),
   aload: (arr, at) => `${arr}[${at}]`,
   fma: (a, b, c) => `fma(${a}, ${b}, ${c})`,
+  bcast: (a, lane) => `subgroupBroadcast(${a}, ${lane}u)`,
 } satisfies TargetTable;
 
 const STMT = {
@@ -78,6 +79,16 @@ const STMT = {
   if: (c) => `if (${c}) {`,
   break: 'break;', continue: 'continue;', return: 'return;', barrier: 'workgroupBarrier();',
 } satisfies StmtTable;
+
+/**
+ * A module using subgroups states what it needs in one comment line: subgroups of at least `lanes` lanes, and
+ * `invocations` per workgroup (a multiple of the device's largest subgroup, so every subgroup is full).
+ */
+export const subgroupRequirementLine = (lanes: number, invocations: number) => `// tfx-subgroups: lanes ${lanes} invocations ${invocations}`;
+export function subgroupRequirement(code: string): { lanes: number; invocations: number } | null {
+  const m = /^\/\/ tfx-subgroups: lanes (\d+) invocations (\d+)$/m.exec(code);
+  return m ? { lanes: Number(m[1]), invocations: Number(m[2]) } : null;
+}
 
 /** What every WebGPU device guarantees (the spec's minimum limits). */
 export const WEBGPU_LIMITS: TargetLimits = {
@@ -149,13 +160,16 @@ export function renderWgslBody(built: KBody, buffers: readonly KBuffer[], symbol
     bindings.push(id);
   }
   if (res.buffers.some((id) => buffers[id]!.dtype === 'f16')) decl.unshift('enable f16;');
+  // Subgroups (an optional feature): the requirement line is what the runtime checks against the device
+  // before creating the pipeline (src/runtime/webgpu/check.ts, subgroupRequirement).
+  if (res.subgroups) decl.unshift('enable subgroups;', subgroupRequirementLine(res.subgroups, b.workgroup[0] * b.workgroup[1] * b.workgroup[2]));
   for (const a of b.shared) decl.push(`var<workgroup> ${a.name}: array<${wgslType(a.dtype)}, ${a.size}>;`);
   const body = printStmts(b, WGSL, STMT, (id) => buffers[id]!.dtype);
   if (body.some((l) => l.includes('tfx_f16('))) decl.push(ROUND_F16);
   const code = [
     `// ${b.name}: ${b.label.replace(/[^\x20-\x7e]/g, '?')}`, ...decl,
     `@compute @workgroup_size(${b.workgroup.join(', ')})`,
-    'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {',
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32${res.subgroups ? ', @builtin(subgroup_invocation_id) sgid: u32' : ''}) {`,
     ...body, '}', '',
   ].join('\n');
   return renderedKernel({ name: b.name, code, bindings, grid: b.grid, dispatchText: gridText(b, symbols) });

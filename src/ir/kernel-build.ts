@@ -149,17 +149,40 @@ function buildMatmul(k: MatmulKernel, c: Ctx): KBody {
   const { wgX, wgY, tm, tn } = k.schedule;
   const { M, N, K, grid, head } = matmulHead(k, c);
   const m0 = add(mul(sp('wid.y'), i(wgY * tm)), sp('lid.y')), n0 = add(mul(sp('wid.x'), i(wgX * tn)), sp('lid.x'));
+  const row = kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1)));
+  const bLoads = (kk: KExpr) => unrolled('j', tn, [aset('bv', v('j'), substitute(k.b, { k: kk, n: kbin('min', add(v('n0'), mul(v('j'), i(wgX))), sub(N, i(1))) }))]);
+  const step = [unrolled('i', tm, [aset('av', v('i'), substitute(k.a, { m: row }))]), bLoads(v('k')), tileFma(tm, tn)];
+  const sg = k.schedule.sg ?? 0;
   const body: KStmt[] = [
     ...head, let_('m0', m0), let_('n0', n0),
     array('c', tm * tn, true), array('av', tm, true), array('bv', tn, true),
-    ...unrolledLoop('k', i(0), K, k.schedule.ku ?? 1, [
-      unrolled('i', tm, [aset('av', v('i'), substitute(k.a, { m: kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1))) }))]),
-      unrolled('j', tn, [aset('bv', v('j'), substitute(k.b, { n: kbin('min', add(v('n0'), mul(v('j'), i(wgX))), sub(N, i(1))) }))]),
-      tileFma(tm, tn),
-    ]),
+    ...(sg > 0 ? subgroupSteps(k, K, sg, row, bLoads, step) : unrolledLoop('k', i(0), K, k.schedule.ku ?? 1, step)),
     matmulStores(k, M, N, v('m0'), v('n0')),
   ];
   return { name: k.name, label: k.label, out: k.out, workgroup: [wgX, wgY, 1], shared: [], grid, body };
+}
+
+/**
+ * The K loop of the subgroup-broadcast schedule (wgY 1: every invocation of the workgroup needs the same tm rows
+ * of A). K goes in chunks of `sg`: lane l of each subgroup loads A[row][k0 + l mod sg] for its tm rows, and each
+ * of the sg k-values reaches every lane by subgroup broadcast from lane kk (sg <= the smallest subgroup size, so
+ * lanes 0..sg-1 exist in every subgroup, whatever the size or how invocations map to subgroups). One load of A
+ * per sg k-steps instead of one per step; the K mod sg tail runs the plain step. Uniform control flow throughout.
+ */
+function subgroupSteps(k: MatmulKernel, K: KExpr, sg: number, row: KExpr, bLoads: (kk: KExpr) => KStmt, step: readonly KStmt[]): KStmt[] {
+  const { tm, tn } = k.schedule;
+  const chunk: KStmt[] = [unrolled('i', tm, [aset('ar', v('i'), substitute(k.a, { m: row, k: add(v('k0'), v('lane')) }))])];
+  for (let kk = 0; kk < sg; kk++) {
+    chunk.push(
+      ...Array.from({ length: tm }, (_, r) => aset('av', i(r), { k: 'bcast', a: al('ar', i(r)), lane: kk, dtype: 'f32' } as KExpr)),
+      bLoads(add(v('k0'), i(kk))), tileFma(tm, tn),
+    );
+  }
+  return [
+    array('ar', tm, true), let_('lane', mod(sp('sgid'), i(sg))), let_('k_end', sub(K, mod(K, i(sg)))),
+    loop('k0', i(0), v('k_end'), chunk, sg),
+    loop('k', v('k_end'), K, step),
+  ];
 }
 
 /**

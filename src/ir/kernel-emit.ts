@@ -22,6 +22,8 @@ export interface TargetTable {
   readonly special: (name: KSpecial, workgroup: readonly [number, number, number]) => string;
   readonly aload: (arr: string, at: string) => string;
   readonly fma: (a: string, b: string, c: string) => string;
+  /** Subgroup broadcast of an f32 from a constant lane. */
+  readonly bcast: (a: string, lane: number) => string;
 }
 
 /** Statements of a target: one entry per KStmt kind (blocks close with `}` on both targets). */
@@ -85,6 +87,7 @@ function key(e: KExpr, memo: Map<KExpr, string>): string {
     case 'special': s = `@${e.name}`; break;
     case 'aload': s = `A${e.arr}(${key(e.at, memo)})`; break;
     case 'fma': s = `fma(${key(e.a, memo)},${key(e.b, memo)},${key(e.c, memo)})`; break;
+    case 'bcast': s = `bcast(${key(e.a, memo)},${e.lane})`; break;
   }
   memo.set(e, s);
   return s;
@@ -108,7 +111,7 @@ export class ExprPrinter {
       if (n > 1) return;
       switch (e.k) {
         case 'load': case 'aload': count(e.at); break;
-        case 'un': case 'cast': count(e.a); break;
+        case 'un': case 'cast': case 'bcast': count(e.a); break;
         case 'fma': count(e.a); count(e.b); count(e.c); break;
         case 'bin': count(e.a); count(e.b); break;
         case 'where': count(e.c); count(e.a); count(e.b); break;
@@ -152,6 +155,7 @@ export class ExprPrinter {
       case 'special': return t.special(e.name, this.wg);
       case 'aload': return t.aload(e.arr, emit(e.at));
       case 'fma': return t.fma(emit(e.a), emit(e.b), emit(e.c));
+      case 'bcast': return t.bcast(emit(e.a), e.lane);
     }
   }
 }
@@ -162,7 +166,7 @@ export function hasLoad(e: KExpr): boolean {
     case 'load': return true;
     case 'aload': return hasLoad(e.at);
     case 'fma': return hasLoad(e.a) || hasLoad(e.b) || hasLoad(e.c);
-    case 'un': case 'cast': return hasLoad(e.a);
+    case 'un': case 'cast': case 'bcast': return hasLoad(e.a);
     case 'bin': return hasLoad(e.a) || hasLoad(e.b);
     case 'where': return hasLoad(e.c) || hasLoad(e.a) || hasLoad(e.b);
     default: return false;

@@ -64,6 +64,7 @@ export function mapExpr(e: KExpr, f: (x: KExpr) => KExpr): KExpr {
     case 'bin': return f(kbin(e.op, mapExpr(e.a, f), mapExpr(e.b, f), e.dtype));
     case 'where': return f(kwhere(mapExpr(e.c, f), mapExpr(e.a, f), mapExpr(e.b, f)));
     case 'fma': return f({ ...e, a: mapExpr(e.a, f), b: mapExpr(e.b, f), c: mapExpr(e.c, f) });
+    case 'bcast': return f({ ...e, a: mapExpr(e.a, f) });
     default: return f(e);
   }
 }
@@ -157,17 +158,22 @@ export function lowerBody(b: KBody): KBody {
   return { ...b, body: dropUnused(scalarizeRegisters(expandUnrolled(b.body))) };
 }
 
-/** Buffers (and whether dims[]) a body touches, for bindings and parameters. */
-export function bodyResources(b: KBody): { buffers: number[]; dims: boolean } {
+/** Buffers (and whether dims[]) a body touches, for bindings and parameters; `subgroups`: the most lanes a broadcast needs (0: none). */
+export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; subgroups: number } {
   const bufs = new Set<number>();
-  let dims = false;
-  const see = (e: KExpr) => walkK(e, (x) => { if (x.k === 'load') bufs.add(x.buf); if (x.k === 'sym') dims = true; });
+  let dims = false, subgroups = 0;
+  const see = (e: KExpr) => walkK(e, (x) => {
+    if (x.k === 'load') bufs.add(x.buf);
+    if (x.k === 'sym') dims = true;
+    if (x.k === 'bcast') subgroups = Math.max(subgroups, x.lane + 1);
+    if (x.k === 'special' && x.name === 'sgid') subgroups = Math.max(subgroups, 1);
+  });
   const scan = (s: readonly KStmt[]) => s.forEach((st) => {
     if (st.s === 'store') bufs.add(st.buf);
     mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; });
   });
   scan(b.body);
-  return { buffers: [...bufs].sort((x, y) => x - y), dims };
+  return { buffers: [...bufs].sort((x, y) => x - y), dims, subgroups };
 }
 
 // ---- launch --------------------------------------------------------------------------------------------
@@ -207,6 +213,7 @@ export function exprText(e: KExpr): string {
     case 'where': return `select(${exprText(e.c)}, ${exprText(e.a)}, ${exprText(e.b)})`;
     case 'cast': return `${e.dtype}(${exprText(e.a)})`;
     case 'fma': return `fma(${exprText(e.a)}, ${exprText(e.b)}, ${exprText(e.c)})`;
+    case 'bcast': return `broadcast(${exprText(e.a)}, lane ${e.lane})`;
   }
 }
 

@@ -18,8 +18,11 @@ import type { BinaryOp, UnaryOp } from './graph.js';
  */
 export type KVar = string;
 
-/** Launch indices: workgroup id, local id, flat local index, linear workgroup id over a 2-D grid. */
-export type KSpecial = 'wid.x' | 'wid.y' | 'wid.z' | 'lid.x' | 'lid.y' | 'lix' | 'wlin';
+/**
+ * Launch indices: workgroup id, local id, flat local index, linear workgroup id over a 2-D grid; `sgid`: the
+ * invocation's lane in its subgroup (WGSL subgroup_invocation_id, CUDA linear thread index % 32).
+ */
+export type KSpecial = 'wid.x' | 'wid.y' | 'wid.z' | 'lid.x' | 'lid.y' | 'lix' | 'wlin' | 'sgid';
 
 export type KExpr =
   | { readonly k: 'var'; readonly name: KVar; readonly dtype: DType }
@@ -32,7 +35,10 @@ export type KExpr =
   | { readonly k: 'cast'; readonly a: KExpr; readonly dtype: DType }
   | { readonly k: 'special'; readonly name: KSpecial; readonly dtype: 'i32' }
   | { readonly k: 'aload'; readonly arr: string; readonly at: KExpr; readonly dtype: DType }   // local or workgroup array
-  | { readonly k: 'fma'; readonly a: KExpr; readonly b: KExpr; readonly c: KExpr; readonly dtype: 'f32' };
+  | { readonly k: 'fma'; readonly a: KExpr; readonly b: KExpr; readonly c: KExpr; readonly dtype: 'f32' }
+  // `a` as held by lane `lane` (a constant) of this invocation's subgroup. Every lane of the subgroup reaches it
+  // (uniform control flow, full subgroups: builders and schedule validation keep both).
+  | { readonly k: 'bcast'; readonly a: KExpr; readonly lane: number; readonly dtype: 'f32' };
 
 export type BufferKind = 'input' | 'param' | 'temp' | 'output';
 export interface KBuffer {
@@ -58,9 +64,11 @@ export interface RowSchedule { readonly wg: number }
 /**
  * wgX x wgY invocations, each owning a tm x tn register tile of C (rows interleaved by wgY, columns by wgX);
  * `shared`: operands staged through workgroup memory in tk-deep tiles. `ku` > 1 unrolls the K loop ku times
- * (a remainder loop takes K mod ku; with `shared`, ku divides tk).
+ * (a remainder loop takes K mod ku; with `shared`, ku divides tk). `sg` > 0 (register tiles, wgY 1): A is read
+ * `sg` k-values at a time, one per subgroup lane, and passed to the other lanes by subgroup broadcast instead of
+ * every lane loading it (needs subgroups of at least `sg` lanes; see kernel-build.ts, buildMatmul).
  */
-export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean; readonly ku?: number }
+export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean; readonly ku?: number; readonly sg?: number }
 /**
  * bq query rows per workgroup (prefill, image-block denoising) and bk keys per tile; `splitk` > 0 selects the
  * decode schedule instead: one workgroup per query row, its `splitk` threads splitting the key tiles and merging
@@ -270,7 +278,7 @@ export function walkK(e: KExpr, f: (x: KExpr) => void): void {
   f(e);
   switch (e.k) {
     case 'load': case 'aload': walkK(e.at, f); break;
-    case 'un': case 'cast': walkK(e.a, f); break;
+    case 'un': case 'cast': case 'bcast': walkK(e.a, f); break;
     case 'fma': walkK(e.a, f); walkK(e.b, f); walkK(e.c, f); break;
     case 'bin': walkK(e.a, f); walkK(e.b, f); break;
     case 'where': walkK(e.c, f); walkK(e.a, f); walkK(e.b, f); break;

@@ -22,6 +22,8 @@ export interface TargetLimits {
   readonly storageBuffers: number;
   /** Whether buffers can hold bf16; if not, bf16 tensors are stored as f32 (exact: converted on upload). */
   readonly bf16Storage: boolean;
+  /** Subgroup sizes the target may use (WebGPU: the adapter's subgroupMinSize / MaxSize); absent: no subgroups. */
+  readonly subgroups?: { readonly min: number; readonly max: number };
 }
 
 
@@ -69,7 +71,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   switch (kind) {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
-    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}`; }
+    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}${m.sg ? `_sg${m.sg}` : ''}`; }
     case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}`; }
   }
 }
@@ -112,6 +114,14 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
     if (!Number.isInteger(ku) || ku < 1 || ku > 16) return `K unroll ${ku} not in 1..16`;
     if (m.shared && m.tk % ku !== 0) return `K unroll ${ku} does not divide the workgroup-memory tile depth ${m.tk}`;
     if (m.tm * m.tn > MAX_MATMUL_OUTPUTS) return `${m.tm}x${m.tn} outputs per invocation > ${MAX_MATMUL_OUTPUTS}`;
+    if (m.sg) {
+      if (m.shared || ku > 1 || m.wgY !== 1) return 'subgroup broadcast is a register-tile schedule with wgY 1 and no K unroll';
+      if (!Number.isInteger(Math.log2(m.sg)) || m.sg < 2 || m.sg > 64) return `subgroup chunk ${m.sg} not a power of two in 2..64`;
+      if (!lim.subgroups) return `${lim.name} has no subgroups`;
+      // Lanes 0..sg-1 must exist in every subgroup, and every subgroup must be full (no inactive lanes).
+      if (m.sg > lim.subgroups.min) return `subgroup chunk ${m.sg} > the smallest subgroup (${lim.subgroups.min} lanes)`;
+      if ((x * y) % lim.subgroups.max !== 0) return `workgroup of ${x * y} is not a multiple of the largest subgroup (${lim.subgroups.max})`;
+    }
   }
   if (k.kind === 'attention' || k.kind === 'attention_bwd') {
     const a = s as AttentionSchedule, r = rowsOf(a);
@@ -148,7 +158,8 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // Four families, each sorted likeliest first, then taken in turn, so a search capped at N candidates tries
       // all of them: register tiles, register tiles with the K loop unrolled 4x, workgroup-memory tiles (tk 8
       // or 16), and those unrolled. Tiles up to 16x16 per invocation (bounded by MAX_MATMUL_OUTPUTS).
-      const fams: MatmulSchedule[][] = [[], [], [], []];
+      // A fifth: subgroup broadcast of A (wgY 1; offered only where the target has subgroups: scheduleViolation).
+      const fams: MatmulSchedule[][] = [[], [], [], [], []];
       for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) {
         if (tm * tn > MAX_MATMUL_OUTPUTS) continue;
         fams[0]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false });
@@ -158,12 +169,15 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
           fams[3]!.push({ wgX, wgY, tm, tn, tk, shared: true, ku: tk });
         }
       }
+      for (const wgX of [16, 32, 64, 128]) for (const tm of [4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) for (const sg of [4, 8, 16, 32]) {
+        if (tm * tn <= MAX_MATMUL_OUTPUTS) fams[4]!.push({ wgX, wgY: 1, tm, tn, tk: k.schedule.tk, shared: false, sg });
+      }
       // Likeliest first: about 64 threads and 64..128 outputs per thread (8x8 to 16x8: what lavapipe rewarded in
       // bench/results), then smaller tiles; square-ish. Register tiles take every other slot.
-      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6) + Math.abs(Math.log2(m.tm * m.tn) - 6.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0);
+      const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6) + Math.abs(Math.log2(m.tm * m.tn) - 6.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0) + (m.sg ? 0.25 * Math.abs(Math.log2(m.sg) - 3) : 0);
       for (const f of fams) f.sort((a, b) => score(a) - score(b));
-      const at = [0, 0, 0, 0];
-      const order = [0, 1, 0, 2, 0, 3];
+      const at = [0, 0, 0, 0, 0];
+      const order = [0, 4, 1, 0, 2, 0, 3];
       for (let left = fams.reduce((t, f) => t + f.length, 0); left > 0;) {
         for (const fi of order) { const x = fams[fi]![at[fi]!]; if (x) { out.push(x); at[fi]!++; left--; } }
       }
@@ -244,7 +258,9 @@ export function scheduleForTarget(plan: KernelPlan, lim: TargetLimits): KernelPl
     }
     // Binding counts are the kernel's, not the schedule's: the flash backward's dq / dk bind 9 with a two-input
     // mask, over WebGPU's default of 8 (Dawn raises it to the adapter's; the tuner checks the device's own).
-    const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, { ...lim, storageBuffers: Infinity });
+    // Subgroups likewise: a target that may have them (WebGPU: an optional feature) is checked per device, when
+    // the pipeline is created (src/runtime/webgpu/check.ts) and by the tuner; sg is then bounded only by 64 lanes.
+    const why = scheduleViolation(out.kernels[i]!, out.kernels[i]!.schedule, { ...lim, storageBuffers: Infinity, subgroups: lim.subgroups ?? { min: 64, max: 1 } });
     if (why) throw new Error(`internal error: ${k.name}: schedule ${JSON.stringify(out.kernels[i]!.schedule)} cannot run on ${lim.name}: ${why}`);
   });
   return out;

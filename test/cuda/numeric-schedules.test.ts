@@ -105,4 +105,20 @@ describe('CUDA schedule variants on the CPU emulation vs the interpreter', () =>
     for (const c of r.cmp) expect(c.maxErr, c.name).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
     await nvccClean(r.compiled.source);
   }, 300_000);
+
+  // Subgroup broadcast of A (warp shuffles; the emulation runs __shfl_sync with 32-lane warps): K 29 is three
+  // chunks of 8 and a tail of 5, or one chunk of 16 and a tail of 13; M and N ragged against the tiles.
+  it.each([
+    { wgX: 32, wgY: 1, tm: 4, tn: 2, tk: 8, shared: false, sg: 8 },
+    { wgX: 64, wgY: 1, tm: 2, tn: 1, tk: 8, shared: false, sg: 16 },
+  ])('subgroup matmul %o with an epilogue: emulation matches, nvcc compiles it clean', async (schedule) => {
+    const g = new Builder();
+    const x = g.input('x', 'f32', sh(2, 37, 29)), w = g.input('w', 'f32', sh(29, 45)), bias = g.input('bias', 'f32', sh(45));
+    const y = g.unary('gelu', g.binary('add', g.matmul(x, w), bias));
+    const values = new Map([['x', hostTensor('f32', [2, 37, 29], rand(2 * 37 * 29, 7))], ['w', hostTensor('f32', [29, 45], rand(29 * 45, 8))], ['bias', hostTensor('f32', [45], rand(45, 9))]]);
+    const r = await checkGraph({ inputs: [x, w, bias] as never, outputs: [{ name: 'y', node: y }] as never, values }, { matmulSchedule: schedule });
+    expect(r.compiled.source).toContain('__shfl_sync(0xffffffffu, ');
+    for (const c of r.cmp) expect(c.maxErr, c.name).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    await nvccClean(r.compiled.source);
+  }, 300_000);
 });

@@ -14,8 +14,10 @@ import { Builder } from '../../src/ir/builder.js';
 import type { IExpr } from '../../src/ir/graph.js';
 import type { MatmulSchedule } from '../../src/ir/kernel.js';
 import { closeGpu } from '../../src/runtime/webgpu/device.js';
+import { checkSubgroups, createPipelineChecked } from '../../src/runtime/webgpu/check.js';
+import { compileEntry } from '../../src/runtime/webgpu/program.js';
 import {
-  boolOp, checkProgram, expectClose, ix, loadI, programOf, randTensor, runBoth, transfusionMask,
+  boolOp, checkProgram, expectClose, gpu, ix, loadI, programOf, randTensor, runBoth, transfusionMask,
 } from '../numeric/helpers.js';
 
 const TRANS = 2e-4;
@@ -130,6 +132,43 @@ describe('random shapes', () => {
       await checkProgram(programOf(out), new Map([['a', randTensor('f32', [M, K], seed)], ['b', randTensor('f32', [K, N], seed + 1)]]),
         new Map(), { matmulSchedule: schedule }, { epi: TRANS });
     }), opts(4));
+  });
+
+  // Subgroup broadcast of A (src/ir/kernel-build.ts, subgroupSteps): chunks of 4 and 8 k-values against random
+  // K (the K mod sg tail), ragged M and N, a fused epilogue. The device opens with 'subgroups' when the adapter
+  // has it (lavapipe: 8 lanes); the chunk must fit the smallest subgroup, the workgroup fill the largest.
+  const sgs: MatmulSchedule[] = [
+    { wgX: 16, wgY: 1, tm: 4, tn: 4, tk: 8, shared: false, sg: 8 },
+    { wgX: 32, wgY: 1, tm: 8, tn: 2, tk: 8, shared: false, sg: 4 },
+  ];
+  it.each(sgs.map((s) => [JSON.stringify(s), s] as const))('subgroup matmul %s: random M, N, K in 1..150 with an epilogue', async (_, schedule) => {
+    const ctx = await gpu();
+    expect(ctx.limits.subgroupMaxSize, 'lavapipe exposes subgroups; this test is about them').toBeGreaterThan(0);
+    expect(schedule.sg!).toBeLessThanOrEqual(ctx.limits.subgroupMinSize);
+    const dim = fc.integer({ min: 1, max: 150 });
+    await fc.assert(fc.asyncProperty(fc.record({ M: dim, N: dim, K: dim, seed: fc.integer({ min: 1, max: 1e6 }) }), async ({ M, N, K, seed }) => {
+      const g = new Builder();
+      const a = g.input('a', 'f32', [dimSym('M'), dimSym('K')]), b = g.input('b', 'f32', [dimSym('K'), dimSym('N')]);
+      const out = { epi: g.unary('gelu', g.binary('add', g.matmul(a, b), g.const(0.5))) };
+      // The schedule reached the kernel: its WGSL broadcasts.
+      expect(compileEntry(programOf(out), 'main', { matmulSchedule: schedule }).kernels.some((k) => k.code.includes('subgroupBroadcast('))).toBe(true);
+      await checkProgram(programOf(out), new Map([['a', randTensor('f32', [M, K], seed)], ['b', randTensor('f32', [K, N], seed + 1)]]),
+        new Map(), { matmulSchedule: schedule }, { epi: TRANS });
+    }), opts(5));
+  });
+
+  it('a subgroup kernel on a device without subgroups (or with smaller ones) is TFX7005, before Dawn sees it', async () => {
+    const ctx = await gpu();
+    const g = new Builder();
+    const out = { mm: g.matmul(g.input('a', 'f32', [dimSym('M'), dimSym('K')]), g.input('b', 'f32', [dimSym('K'), dimSym('N')])) };
+    const code = compileEntry(programOf(out), 'main', { matmulSchedule: sgs[0]! }).kernels[0]!.code;
+    expect(code).toMatch(/^enable subgroups;$/m);
+    const none = { ...ctx, limits: { ...ctx.limits, subgroupMinSize: 0, subgroupMaxSize: 0 } };
+    await expect(createPipelineChecked(none, code, 'main')).rejects.toMatchObject({ code: 'TFX7005', message: expect.stringMatching(/no subgroups/) });
+    const small = { ...ctx, limits: { ...ctx.limits, subgroupMinSize: 4, subgroupMaxSize: 64 } };
+    expect(() => checkSubgroups(small, code, 'k')).toThrow(/at least 8 lanes/);
+    expect(() => checkSubgroups({ limits: { ...ctx.limits, subgroupMinSize: 8, subgroupMaxSize: 32 } }, code, 'k')).toThrow(/not a multiple/);
+    expect(() => checkSubgroups({ limits: { ...ctx.limits, subgroupMinSize: 8, subgroupMaxSize: 16 } }, code, 'k')).not.toThrow();
   });
 });
 

@@ -1,6 +1,7 @@
 // WGSL validation through Dawn's compiler (Tint), and pipeline creation that fails with the
 // compiler's messages instead of an uncaptured device error.
 import { TfxError } from '../../errors.js';
+import { subgroupRequirement } from '../../codegen-wgsl/wgsl.js';
 import type { GpuContext } from './device.js';
 
 export interface WgslCheck {
@@ -52,6 +53,7 @@ export async function createPipelineChecked(
   entryPoint: string,
   label = entryPoint,
 ): Promise<GPUComputePipeline> {
+  checkSubgroups(ctx, code, label);
   const { module, errors } = await compile(ctx, code, label);
   if (errors.length > 0) {
     throw new WgslCompileError(`WGSL for '${label}' does not compile:\n  ${errors.join('\n  ')}`, errors);
@@ -72,4 +74,20 @@ export async function createPipelineChecked(
     throw new WgslCompileError(`pipeline '${label}' (entry point '${entryPoint}') failed: ${msg}`, [msg]);
   }
   return pipeline;
+}
+
+/**
+ * A module that uses subgroups (wgsl.ts states what it needs in a comment line) on a device without them, or
+ * with subgroups too small for its broadcasts, or a workgroup that leaves a subgroup partly empty: a coded error
+ * before Dawn sees it.
+ */
+export function checkSubgroups(ctx: Pick<GpuContext, 'limits'>, code: string, label: string): void {
+  const need = subgroupRequirement(code);
+  if (!need) return;
+  const { subgroupMinSize: min, subgroupMaxSize: max } = ctx.limits;
+  const why = !max ? 'this device has no subgroups (the adapter lacks the \'subgroups\' feature)'
+    : need.lanes > min ? `it needs subgroups of at least ${need.lanes} lanes; this device's may have ${min}`
+    : need.invocations % max !== 0 ? `its ${need.invocations} invocations per workgroup are not a multiple of this device's largest subgroup (${max})`
+    : null;
+  if (why) throw new TfxError('TFX7005', `kernel '${label}' uses subgroups, but ${why}: pick another schedule (the tuner offers subgroup schedules only where they fit)`);
 }

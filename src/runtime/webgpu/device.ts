@@ -41,6 +41,9 @@ export interface GpuLimits {
   readonly maxComputeWorkgroupSizeZ: number;
   readonly maxComputeWorkgroupsPerDimension: number;
   readonly maxStorageBuffersPerShaderStage: number;
+  /** The adapter's subgroup sizes when the device has the 'subgroups' feature; 0 without it. */
+  readonly subgroupMinSize: number;
+  readonly subgroupMaxSize: number;
 }
 
 export interface GpuContext {
@@ -121,6 +124,9 @@ export async function openGpu(opts: { f16?: boolean } = {}): Promise<GpuContext>
   const requiredFeatures: GPUFeatureName[] = [];
   if (hasTimestamps) requiredFeatures.push('timestamp-query');
   if (hasF16) requiredFeatures.push('shader-f16');
+  // Subgroups whenever the adapter has them (lavapipe: 8 lanes): the subgroup-broadcast matmul schedules need them.
+  const hasSubgroups = adapter.features.has('subgroups');
+  if (hasSubgroups) requiredFeatures.push('subgroups');
 
   let device: GPUDevice;
   try {
@@ -149,6 +155,8 @@ export async function openGpu(opts: { f16?: boolean } = {}): Promise<GpuContext>
       maxComputeWorkgroupSizeZ: l.maxComputeWorkgroupSizeZ,
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      subgroupMinSize: hasSubgroups ? a.subgroupMinSize ?? 0 : 0,
+      subgroupMaxSize: hasSubgroups ? a.subgroupMaxSize ?? 0 : 0,
     },
     hasTimestamps,
     hasF16,
