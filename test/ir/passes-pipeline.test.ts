@@ -111,7 +111,8 @@ describe('tfx ir', () => {
     parse: /"decls": \[/, elaborate: /entry forward \{/, specializeShapes: /entry forward \{/, foldConstants: /entry forward \{/,
     simplify: /entry forward \{/, cse: /entry forward \{/, dce: /entry forward \{/,
     fuse: /plan forward: \d+ kernels[\s\S]*k\d+_matmul matmul[\s\S]*epilogue\(acc\) = /,
-    schedule: /kernel k\d+_attention [\s\S]*for t in 0\.\.nkt:[\s\S]*barrier/,
+    // Kernel IR: the attention kernel's tile loop, and a workgroup reduction's shared array and barrier.
+    schedule: /^(?=[\s\S]*kernel k\d+_attention [\s\S]*for t in 0\.\.nkt:)(?=[\s\S]*sh_f32\[lix\] = [^\n]*\n\s*barrier)/,
     memory: /slot0 \d+ bytes: buf\d+/, render: /@compute @workgroup_size\(/,
   };
   it('reaches every stage of the pipeline by --dump-after', async () => {

@@ -16,14 +16,15 @@ import { TfxError } from '../../src/errors.js';
 describe('storage-buffer limits of the training step', async () => {
   const p = compileFile('models/transfusion.tfx', { preset: 'tiny', entries: ['loss_grad'] }).program;
   const c = compileEntry({ ...p, entries: [decomposeBackward(p.entries[0]!, {}, DEVICE_KERNELS)] }, 'loss_grad');
-  const widest = c.kernels.reduce((w, k) => (k.bindings.length > w.bindings.length ? k : w));
+  const widestOf = (ks: typeof c.kernels) => ks.reduce((w, k) => (k.bindings.length > w.bindings.length ? k : w));
+  // The flash backward's dq/dk kernels (other kernels, e.g. a matmul with a wide fused epilogue, may bind as many).
+  const widest = widestOf(c.kernels.filter((k) => /attention_d[qk]/.test(k.name)));
   const ctx = await getGpu();
 
   it('the device has the adapter\'s limit, and every kernel of the gradient entry fits it', () => {
     expect(ctx.limits.maxStorageBuffersPerShaderStage).toBe(ctx.adapter.limits.maxStorageBuffersPerShaderStage);
-    expect(widest.name).toMatch(/attention_d[qk]/);
     expect(widest.bindings.length).toBe(10);
-    expect(widest.bindings.length).toBeLessThanOrEqual(ctx.limits.maxStorageBuffersPerShaderStage);
+    expect(widestOf(c.kernels).bindings.length).toBeLessThanOrEqual(ctx.limits.maxStorageBuffersPerShaderStage);
   });
 
   it('a kernel binding more than the device allows is TFX7005 before dispatch', async () => {
