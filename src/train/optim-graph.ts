@@ -15,7 +15,7 @@
 import { dimConst } from '../core/dim.js';
 import { Builder } from '../ir/builder.js';
 import type { Graph, Node, ParamInfo } from '../ir/graph.js';
-import type { AdamWConfig } from './optim.js';
+import { decaysByDefault, type AdamWConfig } from './optim.js';
 
 export const OPTIMIZER_ENTRY = 'adamw';
 export const gradName = (p: string) => `grad.${p}`;
@@ -24,8 +24,6 @@ export const vName = (p: string) => `adam.v.${p}`;
 export const newName = (p: string) => `new.${p}`;
 /** Scalar inputs of the optimizer entry, each f32 of shape []. */
 export const OPTIMIZER_SCALARS = ['lr', 'c1', 'c2', 'clip'] as const;
-
-const decaysByDefault = (_name: string, shape: readonly number[]) => shape.length >= 2;
 
 export function optimizerGraph(params: readonly ParamInfo[], cfg: AdamWConfig): Graph {
   const b = new Builder();

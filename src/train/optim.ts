@@ -29,7 +29,8 @@ export function initAdamW(params: ReadonlyMap<string, HostTensor>): AdamWState {
   return { step: 0, m: zeros(), v: zeros() };
 }
 
-const decaysByDefault = (_name: string, shape: readonly number[]) => shape.length >= 2;
+/** Which parameters decay unless the config says: rank >= 2 (matrices and embeddings). */
+export const decaysByDefault = (_name: string, shape: readonly number[]): boolean => shape.length >= 2;
 
 /**
  * One AdamW step in place on `params` (Float32Array data): for each element, with t = step + 1,
