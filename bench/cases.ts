@@ -85,7 +85,14 @@ export function matmulCase(m: number, k: number, n: number, seed = 1): BenchCase
   return { op: 'matmul', shape: `${m}x${k}x${n}`, graph, inputs, dims: {}, flops: 2 * m * n * k, bytes: 4 * (m * k + k * n + m * n), check, meta: { m, k, n } };
 }
 
-export interface AttentionOptions { readonly S: number; readonly H?: number; readonly D?: number; readonly masked?: boolean; readonly patches?: number; readonly seed?: number }
+/**
+ * Hkv: KV heads (default H; fewer: grouped-query attention, H / Hkv query heads per KV head); mask: another mask
+ * over the same inputs (len[b], img[b, s]; default the Transfusion mask), named by maskName in the shape.
+ */
+export interface AttentionOptions {
+  readonly S: number; readonly H?: number; readonly Hkv?: number; readonly D?: number; readonly masked?: boolean; readonly patches?: number; readonly seed?: number;
+  readonly mask?: IExpr; readonly maskName?: string;
+}
 
 /** img[q] of a Transfusion sequence: -1 for text, j for the patches of image j (up to two, BOI/EOI around each) at random offsets. */
 export function transfusionLayout(rng: Rng, S: number, patches: number, maxImages = 2): { img: Int32Array; nImg: number } {
@@ -108,25 +115,25 @@ export function transfusionLayout(rng: Rng, S: number, patches: number, maxImage
  * patches (BOI, patches, EOI), as many as fit in S, at random offsets. masked: false drops the mask.
  */
 export function attentionCase(o: AttentionOptions): BenchCase {
-  const { S, H = 8, D = 64, masked = true, patches = 256, seed = 7 } = o;
+  const { S, H = 8, Hkv = H, D = 64, masked = true, patches = 256, seed = 7, mask = TRANSFUSION_MASK } = o;
   const rng = Rng.seeded(seed);
   const { img, nImg } = transfusionLayout(rng, S, patches);
 
   const g = new Builder();
-  const q = g.input('q', 'f32', sh(1, H, S, D)), k = g.input('k', 'f32', sh(1, H, S, D)), v = g.input('v', 'f32', sh(1, H, S, D));
+  const q = g.input('q', 'f32', sh(1, H, S, D)), k = g.input('k', 'f32', sh(1, Hkv, S, D)), v = g.input('v', 'f32', sh(1, Hkv, S, D));
   const len = g.input('len', 'i32', sh(1)), imgIn = g.input('img', 'i32', sh(1, S));
   const scale = 1 / Math.sqrt(D);
-  const att = g.attention(q, k, v, masked ? [len, imgIn] : [], masked ? TRANSFUSION_MASK : null, masked ? 'transfusion' : 'none', scale);
+  const att = g.attention(q, k, v, masked ? [len, imgIn] : [], masked ? mask : null, masked ? o.maskName ?? 'transfusion' : 'none', scale);
   const graphInputs = (masked ? [q, k, v, len, imgIn] : [q, k, v]) as Node<'input'>[];
   const graph: Graph = { entry: 'attention', inputs: graphInputs, outputs: [{ name: 'out', node: att }] };
-  const n = H * S * D;
-  const qd = uniform(rng, n), kd = uniform(rng, n), vd = uniform(rng, n);
-  const inputs = new Map<string, HostTensor>([['q', hostTensor('f32', [1, H, S, D], qd)], ['k', hostTensor('f32', [1, H, S, D], kd)], ['v', hostTensor('f32', [1, H, S, D], vd)]]);
+  const n = H * S * D, nkv = Hkv * S * D;
+  const qd = uniform(rng, n), kd = uniform(rng, nkv), vd = uniform(rng, nkv);
+  const inputs = new Map<string, HostTensor>([['q', hostTensor('f32', [1, H, S, D], qd)], ['k', hostTensor('f32', [1, Hkv, S, D], kd)], ['v', hostTensor('f32', [1, Hkv, S, D], vd)]]);
   if (masked) { inputs.set('len', hostTensor('i32', [1], [S])); inputs.set('img', hostTensor('i32', [1, S], img)); }
   const rows = sampleRows(rng, S, S <= 512 ? S : 48);
   let want: Float32Array | undefined;
   const check = (out: HostTensor) => {
-    want ??= sampledAttention(rows, { S, H, D, scale, masked, qd, kd, vd, img });
+    want ??= sampledAttention(rows, { S, H, Hkv, D, scale, masked, mask, qd, kd, vd, img });
     const r = compare(out.data, want, (i) => {
       const d = i % D, row = Math.floor(i / D), qi = row % rows.length, h = Math.floor(row / rows.length);
       return (h * S + rows[qi]!) * D + d;
@@ -135,16 +142,16 @@ export function attentionCase(o: AttentionOptions): BenchCase {
   };
   const p = Math.max(0, nImg) * patches;
   return {
-    op: 'attention', shape: `B1 H${H} S${S} D${D}${masked ? '' : ' nomask'}`, graph, inputs, dims: {}, flops: 4 * H * S * S * D, bytes: 4 * 4 * n, check,
-    meta: { S, H, D, masked, images: nImg, patches_per_image: patches, image_positions: p, img },
+    op: 'attention', shape: `B1 H${H}${Hkv !== H ? `/${Hkv}` : ''} S${S} D${D}${masked ? o.maskName ? ` ${o.maskName}` : '' : ' nomask'}`, graph, inputs, dims: {}, flops: 4 * H * S * S * D, bytes: 4 * 2 * (n + nkv), check,
+    meta: { S, H, Hkv, D, masked, images: nImg, patches_per_image: patches, image_positions: p, img },
   };
 }
 
 /** The interpreter's attention on the query rows `rows` only: q sliced, and the mask's q index read from a qpos input. */
-function sampledAttention(rows: number[], c: { S: number; H: number; D: number; scale: number; masked: boolean; qd: Float32Array; kd: Float32Array; vd: Float32Array; img: Int32Array }): Float32Array {
-  const { S, H, D } = c, r = rows.length;
+function sampledAttention(rows: number[], c: { S: number; H: number; Hkv: number; D: number; scale: number; masked: boolean; mask: IExpr; qd: Float32Array; kd: Float32Array; vd: Float32Array; img: Int32Array }): Float32Array {
+  const { S, H, Hkv, D } = c, r = rows.length;
   const g = new Builder();
-  const q = g.input('q', 'f32', sh(1, H, r, D)), k = g.input('k', 'f32', sh(1, H, S, D)), v = g.input('v', 'f32', sh(1, H, S, D));
+  const q = g.input('q', 'f32', sh(1, H, r, D)), k = g.input('k', 'f32', sh(1, Hkv, S, D)), v = g.input('v', 'f32', sh(1, Hkv, S, D));
   const len = g.input('len', 'i32', sh(1)), img = g.input('img', 'i32', sh(1, S)), qpos = g.input('qpos', 'i32', sh(r));
   // Every q index of the mask becomes qpos[q] (src 2): the real position of sampled row q.
   const subst = (e: IExpr): IExpr => {
@@ -157,11 +164,11 @@ function sampledAttention(rows: number[], c: { S: number; H: number; D: number; 
       default: return e;
     }
   };
-  const att = g.attention(q, k, v, c.masked ? [len, img, qpos] : [], c.masked ? subst(TRANSFUSION_MASK) : null, 'sampled', c.scale);
+  const att = g.attention(q, k, v, c.masked ? [len, img, qpos] : [], c.masked ? subst(c.mask) : null, 'sampled', c.scale);
   const qs = new Float32Array(H * r * D);
   for (let h = 0; h < H; h++) rows.forEach((row, i) => qs.set(c.qd.subarray((h * S + row) * D, (h * S + row + 1) * D), (h * r + i) * D));
   const inputs = new Map<string, HostTensor>([
-    ['q', hostTensor('f32', [1, H, r, D], qs)], ['k', hostTensor('f32', [1, H, S, D], c.kd)], ['v', hostTensor('f32', [1, H, S, D], c.vd)],
+    ['q', hostTensor('f32', [1, H, r, D], qs)], ['k', hostTensor('f32', [1, Hkv, S, D], c.kd)], ['v', hostTensor('f32', [1, Hkv, S, D], c.vd)],
     ['len', hostTensor('i32', [1], [S])], ['img', hostTensor('i32', [1, S], c.img)], ['qpos', hostTensor('i32', [r], rows)],
   ]);
   return interpret([att], { inputs, params: new Map(), dims: {} })[0]!.data as Float32Array;

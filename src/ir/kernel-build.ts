@@ -45,7 +45,7 @@ export function buildKernel(k: Kernel, buffers: readonly KBuffer[], symbols: rea
     case 'map': return buildMap(k, c);
     case 'row': return buildRow(k, c);
     case 'matmul': return k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
-    case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : (k.schedule.rows ?? 1) > 1 ? buildAttentionRows(k, c) : buildAttention(k, c);
+    case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : (k.schedule.rows ?? 1) > 1 || (k.schedule.lanes ?? 1) > 1 ? buildAttentionRows(k, c) : buildAttention(k, c);
     case 'attention_bwd': return buildAttentionBwd(k, c);
     case 'scatter': return buildScatter(k, c);
   }
@@ -352,14 +352,24 @@ export function attentionGroup(k: { readonly Hq: Dim; readonly Hkv: Dim }): numb
  * are the invocation's private arrays; keys and values are read as broadcasts: no workgroup memory, no barrier.
  * With schedule.gqa the workgroup serves the G query heads of one KV head (grid y = B * Hkv) and an invocation's
  * rows span them, so every key / value read feeds all G heads.
+ * With schedule.lanes = L > 1 the head dim is split across L invocations (lanes) sharing the same rows: lane l
+ * holds columns l*D/L .. (l+1)*D/L of its rows' Q and O and reads only those of K and V. Each lane writes its
+ * partial dot products to workgroup memory; after a barrier every lane sums the L partials of all its scores in
+ * the same order (so all lanes hold bit-identical scores, and the same softmax max and sum, without exchanging
+ * them), and a second barrier frees the memory for the next tile. Both barriers are in uniform control flow: the
+ * tile loop and its EMPTY-tile skip are the workgroup's. More invocations per row, fewer registers each.
  */
 function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   const { bq, bk } = k.schedule;
   // G query heads per invocation (gqa), Rp positions of each: row r is head hk * G + r / Rp, position r % Rp.
   const G = k.schedule.gqa ? attentionGroup(k) : 1;
-  const R = k.schedule.rows!, Rp = R / G, T = bq / Rp, D = k.D, Dv = k.Dv;
+  const R = k.schedule.rows ?? 1, Rp = R / G, T = bq / Rp, L = k.schedule.lanes ?? 1, D = k.D / L, Dv = k.Dv / L;
   if (!Number.isInteger(Rp) || !Number.isInteger(T)) throw new Error(`internal error: ${k.name}: rows ${R} / heads ${G} do not divide bq ${bq}`);
+  if (!Number.isInteger(D) || !Number.isInteger(Dv)) throw new Error(`internal error: ${k.name}: ${L} lanes do not divide head dims ${k.D} / ${k.Dv}`);
   const a = attentionHead(k, c, null, bq, G > 1);
+  // The invocation's row group (what lix is without lanes) and its lane: columns lane * D .. of each head-dim slice.
+  const grp = L > 1 ? v('grp') : sp('lix'), lane = v('lane');
+  const kCol = (d: KExpr) => (L > 1 ? add(mul(lane, i(D)), d) : d), vCol = (d: KExpr) => (L > 1 ? add(mul(lane, i(Dv)), d) : d);
   const rs = Array.from({ length: R }, (_, r) => r);
   const fv = (name: string) => v(name, 'f32'), r_ = (arr: string, at: number) => al(arr, i(at));
   const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j), kvl = (j: KExpr) => kclamp(kvOf(j), a.Sk);
@@ -367,13 +377,19 @@ function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   const Hq = dimExpr(k.Hq, c.symbols);
   const bhOf = (r: number) => (G > 1 ? add(mul(v('b0'), Hq), add(mul(v('hk'), i(G)), i(Math.floor(r / Rp)))) : v('bh'));
   const rowsHead: KStmt[] = rs.flatMap((r) => [
-    let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i((r % Rp) * T)), sp('lix'))), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)), let_(`bh${r}`, bhOf(r)),
-    loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v(`bh${r}`), a.Sq), v(`qc${r}`)), i(D)), v('d'))), 'f32'), f(k.scale)))]),
+    let_(`qi${r}`, add(add(mul(v('qt'), i(bq)), i((r % Rp) * T)), grp)), let_(`qc${r}`, kclamp(v(`qi${r}`), a.Sq)), let_(`bh${r}`, bhOf(r)),
+    loop('d', 0, D, [aset('qr', add(i(r * D), v('d')), fmul(kcast(ld(c, k.q, add(mul(add(mul(v(`bh${r}`), a.Sq), v(`qc${r}`)), i(k.D)), kCol(v('d')))), 'f32'), f(k.scale)))]),
   ]);
-  // Scores s[r][j], then NEG where the pair is out of range or (PARTIAL tiles) masked.
-  const qiOf = (r: KExpr) => add(add(mul(v('qt'), i(bq)), mul(G > 1 ? mod(r, i(Rp)) : r, i(T))), sp('lix'));
+  // Scores s[r][j], then NEG where the pair is out of range or (PARTIAL tiles) masked. With lanes: partial dots
+  // part[((grp * L + lane) * R + r) * bk + j], summed over the L lanes of the group after a barrier.
+  const qiOf = (r: KExpr) => add(add(mul(v('qt'), i(bq)), mul(G > 1 ? mod(r, i(Rp)) : r, i(T))), grp);
+  const partAt = (l: KExpr, r: KExpr, j: KExpr) => add(mul(add(mul(add(mul(grp, i(L)), l), i(R)), r), i(bk)), j);
+  const dots = dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => kcast(ld(c, k.kbuf, a.kAt(kvl(j), kCol(d))), 'f32'),
+    (r, j, dot) => [L > 1 ? aset('part', partAt(lane, i(r), j), dot) : aset('s', sAt(r, j), dot)]);
   const scores: KStmt[] = [
-    dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => kcast(ld(c, k.kbuf, a.kAt(kvl(j), d)), 'f32'), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
+    ...L > 1 ? [dots, BARRIER, eachPair(R, bk, (r, j) => [
+      set('ls', f(0)), loop('u', 0, L, [set('ls', fadd(fv('ls'), al('part', partAt(v('u'), r, j))))]), aset('s', add(mul(r, i(bk)), j), fv('ls')),
+    ]), BARRIER] : [dots],
     eachPair(R, bk, (r, j) => [
       set('ok', and(lt(kvOf(j), a.Sk), lt(qiOf(r), a.Sq))),
       ...k.mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', substitute(k.mask, { q: kclamp(qiOf(r), a.Sq), kv: kvOf(j) }))])] : [],
@@ -390,23 +406,27 @@ function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
     ]),
     aset('l', i(r), fadd(fmul(r_('l', r), r_('cr', r)), fv('ls'))), aset('mx', i(r), fv('nm')),
   ]);
-  const pv = accumBlocks(R, Dv, bk, 'o', (r) => r_('cr', r), (r, j) => al('s', sAt(r, j)), (j, d) => kcast(ld(c, k.v, a.vAt(kvl(j), d)), 'f32'));
+  const pv = accumBlocks(R, Dv, bk, 'o', (r) => r_('cr', r), (r, j) => al('s', sAt(r, j)), (j, d) => kcast(ld(c, k.v, a.vAt(kvl(j), vCol(d))), 'f32'));
   const body: KStmt[] = [
     // Workgroups 0, 1, 2, 3 ... take query tiles 0, n-1, 1, n-2 ...: under a causal-like mask the work of a tile
     // grows with its index, and pairing light with heavy along the grid evened the load over lavapipe's threads
     // in trials (5-17% at S = 4096).
     ...a.head, let_('qt', kwhere(kbin('eq', mod(sp('wid.x'), i(2)), i(0)), div(sp('wid.x'), i(2)), sub(sub(v('nqt'), i(1)), div(sp('wid.x'), i(2))))),
+    ...L > 1 ? [let_('grp', div(sp('lix'), i(L))), let_('lane', mod(sp('lix'), i(L)))] : [],
     array('qr', R * D), array('o', R * Dv), array('s', R * bk), array('mx', R, true), array('l', R, true), array('cr', R, true), ...blockRegisters(R),
     ...rowsHead, ...rs.map((r) => aset('mx', i(r), NEG)),
     var_('ok', 'bool', kconst(0, 'bool')), var_('nm', 'f32', NEG), var_('ls', 'f32', f(0)),
     loop('t', 0, v('nkt'), [...a.tileClass, ...scores, ...softmax, pv]),
     ...rs.map((r) => if_(lt(v(`qi${r}`), a.Sq), [
       let_('inv', kwhere(kbin('gt', r_('l', r), f(0)), kbin('div', f(1), r_('l', r), 'f32'), f(0))),
-      let_('obase', mul(add(mul(v(`bh${r}`), a.Sq), v(`qi${r}`)), i(Dv))),
-      loop('d', 0, Dv, [store(k.out, add(v('obase'), v('d')), fmul(al('o', add(i(r * Dv), v('d'))), v('inv', 'f32')))]),
+      let_('obase', mul(add(mul(v(`bh${r}`), a.Sq), v(`qi${r}`)), i(k.Dv))),
+      loop('d', 0, Dv, [store(k.out, add(v('obase'), vCol(v('d'))), fmul(al('o', add(i(r * Dv), v('d'))), v('inv', 'f32')))]),
     ])),
   ];
-  return { name: k.name, label: k.label, out: k.out, workgroup: [T, 1, 1], grid: a.grid, body, shared: [] };
+  return {
+    name: k.name, label: k.label, out: k.out, workgroup: [T * L, 1, 1], grid: a.grid, body,
+    shared: L > 1 ? [{ name: 'part', dtype: 'f32', size: T * L * R * bk }] : [],
+  };
 }
 
 /**

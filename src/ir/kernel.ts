@@ -79,9 +79,11 @@ export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; re
  * `rows` > 1: each invocation owns that many query rows of the tile (bq / rows invocations), scores and the
  * output updated as small register-tiled matmuls (kernel-build.ts, buildAttentionRows); with `gqa` (forward,
  * constant head counts) those rows span the G = Hq / Hkv query heads sharing a KV head: bq positions of all G
- * heads per workgroup (bq * G / rows invocations), every key / value read shared by the group.
+ * heads per workgroup (bq * G / rows invocations), every key / value read shared by the group; `lanes` > 1
+ * (forward): that many invocations share each invocation's rows, each owning D / lanes of the head dim (its
+ * slice of Q, K, V and O), the partial score dot products summed across the lanes through workgroup memory.
  */
-export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number; readonly rows?: number; readonly gqa?: boolean }
+export interface AttentionSchedule { readonly bq: number; readonly bk: number; readonly sparse: boolean; readonly splitk?: number; readonly rows?: number; readonly gqa?: boolean; readonly lanes?: number }
 
 interface KernelBase {
   readonly name: string;         // k<index>_<kind>: generated, safe in any target

@@ -53,8 +53,12 @@ const groupOf = (k: Kernel, a: AttentionSchedule): number => {
   return hq !== undefined && hkv !== undefined && hkv > 0 && hq % hkv === 0 ? hq / hkv : 0;
 };
 
-/** Query rows per invocation of an attention schedule (1: the staged kind). */
+/** Query rows per invocation of an attention schedule (1: the staged kind, unless the head dim is split). */
 export const rowsOf = (a: AttentionSchedule): number => a.rows ?? 1;
+/** Invocations sharing each row, splitting the head dim (1: no split). */
+export const lanesOf = (a: AttentionSchedule): number => a.lanes ?? 1;
+/** The register-tiled rows kind of the forward (several rows per invocation, or the head dim split across lanes). */
+const rowsKind = (a: AttentionSchedule): boolean => rowsOf(a) > 1 || lanesOf(a) > 1;
 
 /** The default attention schedule for these shapes. */
 export function defaultAttention(Sq: Dim): AttentionSchedule {
@@ -72,7 +76,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}${m.sg ? `_sg${m.sg}` : ''}`; }
-    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}`; }
+    case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}${lanesOf(a) > 1 ? `_lanes${a.lanes}` : ''}`; }
   }
 }
 
@@ -82,7 +86,11 @@ export function workgroupBytes(k: Kernel, s: Schedule): number {
     case 'map': case 'scatter': return 0;
     case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
-    case 'attention': { const a = s as AttentionSchedule; return a.splitk ? 4 * a.splitk * (2 + k.Dv) : rowsOf(a) > 1 ? 0 : 4 * a.bk * (k.D + k.Dv); }
+    case 'attention': {
+      // Split head dim: every lane's partial dots of its rows' scores (bq * G rows, a bk-key tile, L lanes).
+      const a = s as AttentionSchedule;
+      return a.splitk ? 4 * a.splitk * (2 + k.Dv) : lanesOf(a) > 1 ? 4 * a.bq * Math.max(1, groupOf(k, a)) * lanesOf(a) * a.bk : rowsOf(a) > 1 ? 0 : 4 * a.bk * (k.D + k.Dv);
+    }
     case 'attention_bwd': { const a = s as AttentionSchedule; return rowsOf(a) > 1 ? 0 : 4 * (k.part === 'dk' || k.part === 'dv' ? a.bq : a.bk) * (k.D + k.Dv); }
   }
 }
@@ -92,7 +100,7 @@ const invocations = (k: Kernel, s: Schedule): [number, number] => {
     case 'map': case 'scatter': return [(s as MapSchedule).wg, 1];
     case 'row': return [(s as RowSchedule).wg, 1];
     case 'matmul': return [(s as MatmulSchedule).wgX, (s as MatmulSchedule).wgY];
-    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? a.bq / (rowsOf(a) / groupOf(k, a)), 1]; }
+    case 'attention': { const a = s as AttentionSchedule; return [a.splitk ?? (a.bq / (rowsOf(a) / groupOf(k, a))) * lanesOf(a), 1]; }
     case 'attention_bwd': { const a = s as AttentionSchedule; return [(k.part === 'dk' || k.part === 'dv' ? a.bk : a.bq) / rowsOf(a), 1]; }
   }
 };
@@ -131,6 +139,8 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
       const g = k.kind === 'attention' ? groupOf(k, a) : 0;
       if (!g || r % g !== 0 || a.bq % (r / g) !== 0) return 'gqa needs the rows kind of the forward, constant head counts, and the group dividing the rows';
     }
+    const L = lanesOf(a);
+    if (L > 1 && (k.kind !== 'attention' || a.splitk || !Number.isInteger(L) || k.D % L !== 0 || k.Dv % L !== 0)) return `head dim split across ${L} lanes needs the forward's rows kind and ${L} dividing the head dims (${k.D}, ${k.Dv})`;
   }
   const bufs = storageBindings(k);
   if (bufs > lim.storageBuffers) return `binds ${bufs} storage buffers > ${lim.storageBuffers} per stage`;
@@ -190,6 +200,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
         else {
           // Register-tiled rows (CPU-like devices) first, then the staged kind (real GPUs).
           for (const [bq, bk, rows] of [[64, 16, 8], [32, 16, 4], [64, 8, 8], [32, 8, 4], [64, 16, 4], [128, 16, 8]] as const) out.push({ bq, bk, sparse: s, rows });
+          // The head dim split across lanes (GPUs: more invocations per row, fewer registers each; on lavapipe
+          // it adds two barriers and L-fold softmax work per tile: bench/results/README.md).
+          for (const [bq, bk, rows, lanes] of [[32, 16, 4, 4], [64, 16, 8, 4], [32, 16, 2, 8], [16, 16, 1, 16]] as const) out.push({ bq, bk, sparse: s, ...rows > 1 ? { rows } : {}, lanes });
           // GQA: the query heads of a group in one workgroup, sharing each key / value read.
           const g = groupOf(k, { bq: 1, bk: 1, sparse: s, gqa: true });
           if (g > 1 && g <= 8) for (const [bq, bk, rp] of [[32, 16, 4], [16, 16, 2]] as const) out.push({ bq, bk, sparse: s, rows: rp * g, gqa: true });
@@ -205,8 +218,8 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
 /** An attention schedule fitted to the target: the workgroup within the invocation limit; in the staged kind the key tile halves until K and V tiles fit workgroup memory. */
 export function fitAttention(s: AttentionSchedule, D: number, Dv: number, lim: TargetLimits): AttentionSchedule {
   let out = s;
-  while (out.bq / rowsOf(out) > lim.invocations) out = { ...out, bq: out.bq / 2 };
-  while (!out.splitk && rowsOf(out) === 1 && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
+  while ((out.bq / rowsOf(out)) * lanesOf(out) > lim.invocations) out = { ...out, bq: out.bq / 2 };
+  while (!out.splitk && !rowsKind(out) && out.bk > 1 && 4 * out.bk * (D + Dv) > lim.workgroupBytes) out = { ...out, bk: out.bk / 2 };
   return out;
 }
 

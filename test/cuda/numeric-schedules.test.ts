@@ -55,6 +55,9 @@ describe('CUDA schedule variants on the CPU emulation vs the interpreter', () =>
       [37, 16, 12, { bq: 12, bk: 8, sparse: true, rows: 3 }], [29, 20, 6, { bq: 64, bk: 16, sparse: true, rows: 8 }], [21, 8, 8, { bq: 8, bk: 6, sparse: false, rows: 2 }],
       // the two query heads of each KV head in one workgroup: 3 positions x 2 heads per invocation
       [37, 16, 12, { bq: 12, bk: 8, sparse: true, rows: 6, gqa: true }],
+      // the head dim split across lanes (partial dots summed through shared memory): with rows, alone, with gqa
+      [37, 16, 12, { bq: 12, bk: 8, sparse: true, rows: 3, lanes: 4 }], [29, 16, 8, { bq: 8, bk: 6, sparse: false, lanes: 8 }],
+      [37, 16, 12, { bq: 12, bk: 8, sparse: true, rows: 6, gqa: true, lanes: 2 }],
     ];
     for (const [S, D, Dv, sched] of cases) {
       const B = 3, H = 4, Hkv = 2, rng = Rng.seeded(S);
@@ -69,7 +72,7 @@ describe('CUDA schedule variants on the CPU emulation vs the interpreter', () =>
         ['v', hostTensor('f32', [B, Hkv, S, Dv], rand(B * Hkv * S * Dv, S + 3))], ['len', hostTensor('i32', [B], [S, 0, rng.int(S >> 1, S)])], ['img', hostTensor('i32', [B, S], imgs)],
       ]);
       const r = await checkGraph({ inputs: [q, k, v, len, img] as never, outputs: [{ name: 'o', node: o }], values }, { attentionSchedule: sched });
-      expect(r.compiled.plan.kernels.some((x) => x.kind === 'attention' && x.schedule.rows === sched.rows && !!x.schedule.gqa === !!sched.gqa)).toBe(true);
+      expect(r.compiled.plan.kernels.some((x) => x.kind === 'attention' && x.schedule.rows === sched.rows && !!x.schedule.gqa === !!sched.gqa && x.schedule.lanes === sched.lanes)).toBe(true);
       // Batch 1 has length 0: every one of its rows is fully masked and exactly zero.
       const out = r.run.outputs.get('o')!.data;
       expect(out.subarray(H * S * Dv, 2 * H * S * Dv).every((x) => x === 0)).toBe(true);

@@ -71,6 +71,20 @@ describe('attention schedules', () => {
     expect(scheduleViolation(fwd, { bq: 32, bk: 16, sparse: true, rows: 4, gqa: true }, CUDA_LIMITS)).toBeNull();  // a group of 1
   });
 
+  it('head dim split across lanes: in the candidate space, valid; lanes must divide the head dims, forward only, shared memory counted', () => {
+    const lanes = (scheduleCandidates(fwd) as AttentionSchedule[]).filter((s) => (s.lanes ?? 1) > 1);
+    expect(lanes.some((s) => s.sparse) && lanes.some((s) => !s.sparse)).toBe(true);
+    expect(lanes.some((s) => (s.rows ?? 1) === 1)).toBe(true);
+    for (const s of lanes) expect(scheduleName('attention', s)).toMatch(new RegExp(`_lanes${s.lanes}$`));
+    expect(scheduleViolation(fwd, { bq: 32, bk: 16, sparse: true, rows: 4, lanes: 3 }, CUDA_LIMITS)).toMatch(/3 dividing the head dims \(64, 64\)/);
+    expect(scheduleViolation(bwd('dq'), { bq: 32, bk: 16, sparse: true, rows: 4, lanes: 4 }, CUDA_LIMITS)).toMatch(/forward's rows kind/);
+    // 8 row groups x 4 lanes = 32 invocations; partial dots 4 B x 32 rows x 4 lanes x 16 keys = 8 KiB.
+    expect(scheduleViolation(fwd, { bq: 32, bk: 16, sparse: true, rows: 4, lanes: 4 }, WEBGPU_LIMITS)).toBeNull();
+    expect(scheduleViolation(fwd, { bq: 64, bk: 16, sparse: true, rows: 8, lanes: 8 }, WEBGPU_LIMITS)).toMatch(/needs 32768 B of workgroup memory/);
+    expect(scheduleViolation(fwd, { bq: 256, bk: 8, sparse: true, rows: 1, lanes: 2 }, WEBGPU_LIMITS)).toMatch(/workgroup 512x1 > 256 invocations/);
+    expect(fitAttention({ bq: 256, bk: 8, sparse: true, lanes: 2 }, 64, 64, WEBGPU_LIMITS).bq).toBe(128);
+  });
+
   it('counts storage buffers per stage: dq / dk of a two-input mask bind 9, over WebGPU\'s default 8', () => {
     const over = /binds 9 storage buffers > 8/;
     expect(scheduleViolation(bwd('dq'), bwd('dq').schedule, WEBGPU_LIMITS)).toMatch(over);

@@ -201,18 +201,20 @@ function layout(l: LayoutDraw): Layout {
 const paddedQueries: IExpr = boolOp('and', transfusionMask, boolOp('lt', ix(1), loadI(0, ix(0))));
 
 describe('attention with random Transfusion layouts', () => {
-  // Shader variants [D, sparse, padQ, bq, bk, rows, gqa]: the staged kind (rows 1) and the register-tiled rows
-  // kind (bq 12 / rows 3: not a power of two; gqa: both query heads of the KV head in one workgroup), head dims 16..128. A fixed short list, so the 20 random layouts
-  // compile 6 shaders, not 20 (compiling dominates this test on lavapipe).
-  const variants: [number, boolean, boolean, number, number, number, boolean][] = [
-    [64, true, true, 16, 16, 1, false], [128, false, false, 8, 16, 1, false], [16, true, true, 64, 16, 8, false],
-    [40, true, false, 32, 8, 4, false], [128, false, true, 12, 8, 3, false], [64, true, false, 32, 16, 8, true],
+  // Shader variants [D, sparse, padQ, bq, bk, rows, gqa, lanes]: the staged kind (rows 1) and the register-tiled rows
+  // kind (bq 12 / rows 3: not a power of two; gqa: both query heads of the KV head in one workgroup; lanes: the head
+  // dim split over 4 or 8 invocations, with rows or alone, with gqa), head dims 16..128. A fixed short list, so the
+  // 20 random layouts compile 9 shaders, not 20 (compiling dominates this test on lavapipe).
+  const variants: [number, boolean, boolean, number, number, number, boolean, number][] = [
+    [64, true, true, 16, 16, 1, false, 1], [128, false, false, 8, 16, 1, false, 1], [16, true, true, 64, 16, 8, false, 1],
+    [40, true, false, 32, 8, 4, false, 1], [128, false, true, 12, 8, 3, false, 1], [64, true, false, 32, 16, 8, true, 1],
+    [64, true, true, 32, 16, 4, false, 4], [40, false, false, 8, 12, 1, false, 8], [64, true, false, 12, 8, 6, true, 2],
   ];
   it('fused (sparse and dense, both kinds, head dims 16..128) equals the interpreter; fully masked rows are zeros', { timeout: 600_000 }, async () => {
     const arb = fc.record({ layout: layoutArb, variant: fc.constantFrom(...variants), seed: fc.integer({ min: 1, max: 1e6 }) });
     await fc.assert(fc.asyncProperty(arb, async ({ layout: la, variant, seed }) => {
-      const [D, sparse, padQ, bq, bk, rows, gqa] = variant;
-      const tile = [bq, bk, rows, gqa];
+      const [D, sparse, padQ, bq, bk, rows, gqa, lanes] = variant;
+      const tile = [bq, bk, rows, gqa, lanes];
       const L = layout(la);
       const [Hq, Hkv] = [2, 1];
       const Bd = dimSym('B'), Sd = dimSym('S');
@@ -227,7 +229,7 @@ describe('attention with random Transfusion layouts', () => {
         ['q', randTensor('f32', [L.B, Hq, L.S, D], seed, -2, 2)], ['k', randTensor('f32', [L.B, Hkv, L.S, D], seed + 1, -2, 2)],
         ['v', randTensor('f32', [L.B, Hkv, L.S, D], seed + 2)],
       ]);
-      const r = await runBoth(programOf({ att }), inputs, new Map(), { attentionSchedule: { bq, bk, sparse, ...rows > 1 ? { rows } : {}, ...gqa ? { gqa } : {} } });
+      const r = await runBoth(programOf({ att }), inputs, new Map(), { attentionSchedule: { bq, bk, sparse, ...rows > 1 ? { rows } : {}, ...gqa ? { gqa } : {}, ...lanes > 1 ? { lanes } : {} } });
       const o = r.outputs.get('att')!;
       expect(o.gpu.data.some(Number.isNaN), 'NaN in the fused output').toBe(false);
       expectClose(o.gpu, o.ref, `attention ${JSON.stringify({ ...L, D, sparse, padQ, tile })}`);
