@@ -6,7 +6,9 @@
  * `const T* __restrict__` (the memory plan never gives a kernel's operands and output the same storage).
  *
  * Numerics follow the reference interpreter: precise f32 functions (expf, not __expf), integer x / 0 = 0 and
- * INT_MIN / -1 = INT_MIN through helpers in CUDA_PRELUDE, float -> int saturating with NaN -> 0.
+ * INT_MIN / -1 = INT_MIN through helpers in CUDA_PRELUDE, float -> int saturating with NaN -> 0. Vector
+ * loads and stores are float4 through the buffer pointer: every buffer starts 256-byte aligned (cuMemAlloc, the
+ * emulation's posix_memalign) and the builders only vectorize element offsets that are multiples of 4.
  * Generated locals are declared only when used, so nvcc has nothing to warn about.
  */
 import type { DType } from '../core/dtype.js';
@@ -106,6 +108,9 @@ const STMT = {
   set: (n, v) => `${n} = ${v};`,
   array: (n, t, size) => `${cudaType(t)} ${n}[${size}] = {};`,
   aset: (a, at, v) => `${a}[${at}] = ${v};`,
+  vload: (tmp, buf, at) => `const float4 ${tmp} = *reinterpret_cast<const float4*>(g${buf} + (${at}));`,
+  lane: (tmp, l) => `${tmp}.${'xyzw'[l]}`,
+  vstore: (buf, at, vs) => `*reinterpret_cast<float4*>(g${buf} + (${at})) = make_float4(${vs.join(', ')});`,
   store: (buf, at, v, t) => `g${buf}[${at}] = ${t === 'f16' ? `__float2half_rn(${v})` : t === 'bf16' ? `__float2bfloat16_rn(${v})` : v};`,
   for: (v, from, to, step) => `for (int ${v} = ${from}; ${v} < ${to}; ${v} += ${step}) {`,
   if: (c) => `if (${c}) {`,

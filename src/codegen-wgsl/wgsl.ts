@@ -2,7 +2,9 @@
  * WGSL renderer of the kernel IR: op and statement tables plus declarations. Every kernel kind is built once
  * (src/ir/kernel-build.ts); this file only spells it. Buffers are bound as binding 0 = dims (the symbolic
  * sizes), then every buffer the kernel touches in id order; only bindings the code uses are declared (Dawn
- * rejects unused ones with layout 'auto'). f16 buffers are storage only: values are f32 in registers.
+ * rejects unused ones with layout 'auto'). f16 buffers are storage only: values are f32 in registers. A buffer
+ * the kernel touches with vector loads or stores is bound as `array<vec4<f32>>` (one binding per buffer: WebGPU
+ * forbids writable aliases), its scalar accesses indexing a lane.
  */
 import type { DType } from '../core/dtype.js';
 import { printStmts, type StmtTable, type TargetTable } from '../ir/kernel-emit.js';
@@ -60,7 +62,7 @@ export const WGSL = {
   literal: (v, t) => (t === 'bool' ? (v ? 'true' : 'false') : t === 'f32' || t === 'f16' || t === 'bf16' ? f32Literal(v) : v === -2147483648 ? 'i32(-2147483647 - 1)' : v < 0 ? `(${v}i)` : `${v}i`),
   type: (t) => wgslType(t),
   letDecl: (name, t, value) => `let ${name}: ${wgslType(t)} = ${value};`,
-  load: (buf, at, t) => (t === 'f16' ? `f32(buf${buf}[${at}])` : `buf${buf}[${at}]`),
+  load: (buf, at, t, vec) => (t === 'f16' ? `f32(buf${buf}[${at}])` : vec ? `buf${buf}[${vecElem(at)}]` : `buf${buf}[${at}]`),
   sym: (i) => `dims[${i}]`,
   special: (n) => (n === 'wlin' ? 'i32(wid.y * nwg.x + wid.x)' : n === 'lix' ? 'i32(lix)' : `i32(${n})`),
   aload: (arr, at) => `${arr}[${at}]`,
@@ -68,13 +70,19 @@ export const WGSL = {
   bcast: (a, lane) => `subgroupBroadcast(${a}, ${lane}u)`,
 } satisfies TargetTable;
 
+/** Element `at` of a buffer declared `array<vec4<f32>>`. */
+const vecElem = (at: string) => `(${at}) >> 2u][(${at}) & 3i`;
+
 const STMT = {
   let: (n, t, v) => `let ${n}: ${wgslType(t)} = ${v};`,
   var: (n, t, v) => `var ${n}: ${wgslType(t)} = ${v};`,
   set: (n, v) => `${n} = ${v};`,
   array: (n, t, size) => `var ${n}: array<${wgslType(t)}, ${size}>;`,
   aset: (a, at, v) => `${a}[${at}] = ${v};`,
-  store: (buf, at, v, t) => `buf${buf}[${at}] = ${t === 'f16' ? `f16(${v})` : v};`,
+  store: (buf, at, v, t, vec) => `buf${buf}[${vec ? vecElem(at) : at}] = ${t === 'f16' ? `f16(${v})` : v};`,
+  vload: (tmp, buf, at) => `let ${tmp}: vec4<f32> = buf${buf}[(${at}) >> 2u];`,
+  lane: (tmp, l) => `${tmp}.${'xyzw'[l]}`,
+  vstore: (buf, at, vs) => `buf${buf}[(${at}) >> 2u] = vec4<f32>(${vs.join(', ')});`,
   for: (v, from, to, step) => `for (var ${v}: i32 = ${from}; ${v} < ${to}; ${v} += ${step}i) {`,
   if: (c) => `if (${c}) {`,
   break: 'break;', continue: 'continue;', return: 'return;', barrier: 'workgroupBarrier();',
@@ -156,7 +164,8 @@ export function renderWgslBody(built: KBody, buffers: readonly KBuffer[], symbol
   const bindings: number[] = [];
   if (res.dims) { decl.push('@group(0) @binding(0) var<storage, read> dims: array<i32>;'); bindings.push(-1); }
   for (const id of res.buffers) {
-    decl.push(`@group(0) @binding(${bindings.length}) var<storage, ${id === b.out ? 'read_write' : 'read'}> buf${id}: array<${storageType(buffers[id]!.dtype)}>;`);
+    const t = res.vectors.has(id) ? 'vec4<f32>' : storageType(buffers[id]!.dtype);
+    decl.push(`@group(0) @binding(${bindings.length}) var<storage, ${id === b.out ? 'read_write' : 'read'}> buf${id}: array<${t}>;`);
     bindings.push(id);
   }
   if (res.buffers.some((id) => buffers[id]!.dtype === 'f16')) decl.unshift('enable f16;');
@@ -164,7 +173,7 @@ export function renderWgslBody(built: KBody, buffers: readonly KBuffer[], symbol
   // before creating the pipeline (src/runtime/webgpu/check.ts, subgroupRequirement).
   if (res.subgroups) decl.unshift('enable subgroups;', subgroupRequirementLine(res.subgroups, b.workgroup[0] * b.workgroup[1] * b.workgroup[2]));
   for (const a of b.shared) decl.push(`var<workgroup> ${a.name}: array<${wgslType(a.dtype)}, ${a.size}>;`);
-  const body = printStmts(b, WGSL, STMT, (id) => buffers[id]!.dtype);
+  const body = printStmts(b, WGSL, STMT, (id) => buffers[id]!.dtype, '  ', res.vectors);
   if (body.some((l) => l.includes('tfx_f16('))) decl.push(ROUND_F16);
   const code = [
     `// ${b.name}: ${b.label.replace(/[^\x20-\x7e]/g, '?')}`, ...decl,

@@ -17,7 +17,8 @@ import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kw
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
 import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
 import { buildScatter } from './kernel-build-scatter.js';
-import { BARRIER, BREAK, CONTINUE, RETURN, aset, array, if_, let_, loop, set, store, substitute, substituteStmts, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
+import { BARRIER, BREAK, CONTINUE, RETURN, VEC, aset, array, if_, let_, loop, set, store, substitute, substituteStmts, unrolled, var_, vload, vstore, type KBody, type KStmt } from './kernel-ir.js';
+import { divisible, guardAll, vecIndex, vecRead, type Guard, type VecAccess } from './kernel-vec.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const NEG = kconst(-F32_MAX, 'f32');
@@ -44,7 +45,7 @@ export function buildKernel(k: Kernel, buffers: readonly KBuffer[], symbols: rea
   switch (k.kind) {
     case 'map': return buildMap(k, c);
     case 'row': return buildRow(k, c);
-    case 'matmul': return k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
+    case 'matmul': return k.schedule.vec ? buildMatmulVec(k, c) : k.schedule.shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
     case 'attention': return k.schedule.splitk ? buildAttentionSplitK(k, c) : (k.schedule.rows ?? 1) > 1 || (k.schedule.lanes ?? 1) > 1 ? buildAttentionRows(k, c) : buildAttention(k, c);
     case 'attention_bwd': return buildAttentionBwd(k, c);
     case 'scatter': return buildScatter(k, c);
@@ -220,6 +221,123 @@ function buildMatmulShared(k: MatmulKernel, c: Ctx): KBody {
     name: k.name, label: k.label, out: k.out, workgroup: [wgX, wgY, 1], grid, body,
     shared: [{ name: 'ta', dtype: 'f32', size: BM * tk }, { name: 'tb', dtype: 'f32', size: tk * BN }],
   };
+}
+
+/**
+ * The vec4 family (schedule `vec`): each invocation owns tm rows (m0 + i*wgY) and tn / 4 groups of 4 consecutive
+ * columns (nb + g*4*wgX + l), so a row of B and of C is read / written as one vector per group. Per 4-step of
+ * K: A's tm rows are read along K (a vector per row where A is K-contiguous), B's 4 rows along N (or its tn
+ * columns along K where B is K-contiguous, e.g. q k^T), then 4 x tm x tn FMAs; a scalar tail takes K mod 4.
+ * Operands that are not plain f32 loads of a contiguous layout (fused prologues, strided views) stay scalar.
+ * Alignment the dims decide is tested once per invocation (uniform): the kernel then holds the vector path
+ * and, after it, the scalar schedule as the fallback. With `shared`, the workgroup-memory tiles are staged
+ * four elements at a time. Loads are clamped into the matrix as in the scalar kinds; every vector access is a
+ * whole aligned group inside its buffer (N % 4 == 0 wherever groups run along N, K % 4 == 0 along K).
+ */
+function buildMatmulVec(k: MatmulKernel, c: Ctx): KBody {
+  const { wgX, wgY, tm, tn, shared } = k.schedule;
+  const scalar = shared ? buildMatmulShared(k, c) : buildMatmul(k, c);
+  const { M, N, K, head } = matmulHead(k, c);
+  const A = vecRead(k.a, 'k', c.buffers);
+  const Bn = vecRead(k.b, 'n', c.buffers), Bk = Bn || shared ? null : vecRead(k.b, 'k', c.buffers);
+  const C = c.buffers[k.out]!.dtype === 'f32' && k.epilogue.dtype === 'f32' ? vecIndex(k.out, k.at, 'n') : null;
+  if (!A && !Bn && !Bk && !C) return scalar;
+  const pos = (d: KExpr): Guard => (d.k === 'const' ? d.v > 0 : kbin('gt', d, i(0)));
+  const guard = guardAll([
+    pos(M), pos(N),
+    ...A ? [A.guard, divisible(K)] : [], ...Bk ? [Bk.guard, divisible(K)] : [],
+    ...Bn ? [Bn.guard, divisible(N)] : [], ...C ? [C.guard, divisible(N)] : [],
+  ]);
+  if (guard === false) return scalar;
+  const G = wgX * VEC;                                  // columns between an invocation's groups
+  const col = (j: KExpr) => add(add(v('nb'), mul(div(j, i(VEC)), i(G))), mod(j, i(VEC)));
+  const body = shared ? matmulSharedVec(k, c, M, N, K, A, Bn) : matmulRegisterVec(k, M, N, K, A, Bn, Bk, col);
+  // Stores: a vector per group where C is N-contiguous (N % 4 == 0: a group is inside or outside), else per column.
+  const m = add(v('m0'), mul(v('i'), i(wgY))), n = add(v('nb'), mul(v('g'), i(G)));
+  const env = (l: number) => ({ m, n: add(n, i(l)), acc: al('c', add(mul(v('i'), i(tn)), add(mul(v('g'), i(VEC)), i(l)))) });
+  const epi = (l: number) => substitute(k.epilogue, env(l));
+  const stores = unrolled('i', tm, [unrolled('g', tn / VEC, C
+    ? [if_(and(lt(m, M), lt(n, N)), [vstore(k.out, substitute(k.at, { m, n }), [0, 1, 2, 3].map(epi))])]
+    : [0, 1, 2, 3].map((l) => if_(and(lt(m, M), lt(add(n, i(l)), N)), [store(k.out, substitute(k.at, env(l)), epi(l))])))]);
+  const vecBody = [...head, ...body, stores];
+  const all = guard === true ? vecBody : [if_(guard, [...vecBody, RETURN]), ...scalar.body];
+  return { ...scalar, body: all };
+}
+
+/** The register-tiled vec4 K loop (see buildMatmulVec); leaves the tm x tn sums in `c`, columns `col(j)`. */
+function matmulRegisterVec(k: MatmulKernel, M: KExpr, N: KExpr, K: KExpr, A: VecAccess | null, Bn: VecAccess | null, Bk: VecAccess | null, col: (j: KExpr) => KExpr): KStmt[] {
+  const { wgX, wgY, tm, tn } = k.schedule;
+  const row = kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1)));
+  const colClamped = kbin('min', col(v('j')), sub(N, i(1)));
+  const k4 = add(v('k0'), v('kk'));
+  const aLoads = A
+    ? unrolled('i', tm, [vload('a4', mul(v('i'), i(VEC)), A.buf, substitute(A.at, { m: row, k: v('k0') }))])
+    : unrolled('i', tm, [unrolled('kk', VEC, [aset('a4', add(mul(v('i'), i(VEC)), v('kk')), substitute(k.a, { m: row, k: k4 }))])]);
+  const bLoads = Bn
+    // row k0 + kk of B, group g: columns clamped as a group (N % 4 == 0, so N - 4 starts the last whole group)
+    ? unrolled('kk', VEC, [unrolled('g', tn / VEC, [vload('b4', add(mul(v('kk'), i(tn)), mul(v('g'), i(VEC))), Bn.buf,
+      substitute(Bn.at, { k: k4, n: kbin('min', add(v('nb'), mul(v('g'), i(wgX * VEC))), sub(N, i(VEC))) }))])])
+    : Bk
+      ? unrolled('j', tn, [{ s: 'vload', buf: Bk.buf, at: substitute(Bk.at, { k: v('k0'), n: colClamped }), dst: [0, 1, 2, 3].map((kk) => ({ arr: 'b4', at: add(i(kk * tn), v('j')) })) }])
+      : unrolled('kk', VEC, [unrolled('j', tn, [aset('b4', add(mul(v('kk'), i(tn)), v('j')), substitute(k.b, { k: k4, n: colClamped }))])]);
+  const cij = add(mul(v('i'), i(tn)), v('j'));
+  const fmas = unrolled('kk', VEC, [unrolled('i', tm, [unrolled('j', tn, [
+    aset('c', cij, fma(al('a4', add(mul(v('i'), i(VEC)), v('kk'))), al('b4', add(mul(v('kk'), i(tn)), v('j'))), al('c', cij))),
+  ])])]);
+  // K mod 4 tail, scalar: lane 0 of each register row.
+  const tail = [
+    unrolled('i', tm, [aset('a4', mul(v('i'), i(VEC)), substitute(k.a, { m: row, k: v('k') }))]),
+    unrolled('j', tn, [aset('b4', v('j'), substitute(k.b, { k: v('k'), n: colClamped }))]),
+    unrolled('i', tm, [unrolled('j', tn, [aset('c', cij, fma(al('a4', mul(v('i'), i(VEC))), al('b4', v('j')), al('c', cij)))])]),
+  ];
+  return [
+    let_('m0', add(mul(sp('wid.y'), i(wgY * tm)), sp('lid.y'))), let_('nb', add(mul(sp('wid.x'), i(wgX * tn)), mul(sp('lid.x'), i(VEC)))),
+    array('c', tm * tn, true), array('a4', tm * VEC, true), array('b4', VEC * tn, true),
+    let_('k_end', sub(K, mod(K, i(VEC)))),
+    loop('k0', i(0), v('k_end'), [aLoads, bLoads, fmas], VEC),
+    loop('k', v('k_end'), K, tail),
+  ];
+}
+
+/**
+ * The workgroup-memory vec4 K loop: A's (wgY*tm) x tk tile and B's tk x (wgX*tn) tile staged four consecutive
+ * elements per step (a vector load where the operand allows it, zeros outside the matrix), then the same
+ * accumulation as buildMatmulShared with this family's column groups. Leaves the sums in `c`.
+ */
+function matmulSharedVec(k: MatmulKernel, c: Ctx, M: KExpr, N: KExpr, K: KExpr, A: VecAccess | null, Bn: VecAccess | null): KStmt[] {
+  const { wgX, wgY, tm, tn, tk } = k.schedule;
+  const BM = wgY * tm, BN = wgX * tn, T = wgX * wgY;
+  const lix = add(mul(sp('lid.y'), i(wgX)), sp('lid.x'));
+  const e4 = mul(v('e'), i(VEC));
+  // Four consecutive tile elements from element (r, q) of the operand: a vector, or four clamped scalar reads.
+  const stage = (tile: string, n: number, r: KExpr, q: KExpr, inside: (l: number) => KExpr, vecAt: KExpr | null, buf: number, value: (l: number) => KExpr): KStmt =>
+    loop('e', lix, n / VEC, [
+      let_('r', r), let_('q', q),
+      ...vecAt
+        ? [if_(inside(0), [vload(tile, e4, buf, vecAt)]), if_(kun('not', inside(0)), [0, 1, 2, 3].map((l) => aset(tile, add(e4, i(l)), f(0))))].flat()
+        : [0, 1, 2, 3].flatMap((l) => [var_(`x${l}`, 'f32', f(0)), if_(inside(l), [set(`x${l}`, value(l))]), aset(tile, add(e4, i(l)), v(`x${l}`, 'f32'))]),
+    ].flat(), T);
+  const am = add(v('bm0'), v('r')), ak = (l: number) => add(add(v('k0'), v('q')), i(l));
+  const bk = add(v('k0'), v('r')), bn = (l: number) => add(add(v('bn0'), v('q')), i(l));
+  const gcol = add(add(mul(div(v('j'), i(VEC)), i(wgX * VEC)), mul(sp('lid.x'), i(VEC))), mod(v('j'), i(VEC)));
+  return [
+    let_('bm0', mul(sp('wid.y'), i(BM))), let_('bn0', mul(sp('wid.x'), i(BN))),
+    let_('m0', add(v('bm0'), sp('lid.y'))), let_('nb', add(v('bn0'), mul(sp('lid.x'), i(VEC)))),
+    array('c', tm * tn, true), array('av', tm, true), array('bv', tn, true),
+    loop('k0', 0, K, [
+      stage('ta', BM * tk, div(e4, i(tk)), mod(e4, i(tk)), (l) => and(lt(am, M), lt(ak(l), K)), A ? substitute(A.at, { m: am, k: ak(0) }) : null, A?.buf ?? -1,
+        (l) => substitute(k.a, { m: am, k: ak(l) })),
+      stage('tb', tk * BN, div(e4, i(BN)), mod(e4, i(BN)), (l) => and(lt(bn(l), N), lt(bk, K)), Bn ? substitute(Bn.at, { k: bk, n: bn(0) }) : null, Bn?.buf ?? -1,
+        (l) => substitute(k.b, { k: bk, n: bn(l) })),
+      BARRIER,
+      ...unrolledLoop('kk', i(0), i(tk), k.schedule.ku ?? 1, [
+        unrolled('i', tm, [aset('av', v('i'), al('ta', add(mul(add(sp('lid.y'), mul(v('i'), i(wgY))), i(tk)), v('kk'))))]),
+        unrolled('j', tn, [aset('bv', v('j'), al('tb', add(mul(v('kk'), i(BN)), gcol)))]),
+        tileFma(tm, tn),
+      ]),
+      BARRIER,
+    ], tk),
+  ];
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { DType } from '../core/dtype.js';
 import type { BinaryOp, UnaryOp } from './graph.js';
-import type { KExpr, KSpecial } from './kernel.js';
+import { kconst, type KExpr, type KSpecial } from './kernel.js';
 import type { KBody, KStmt } from './kernel-ir.js';
 
 /** What a target must provide; declared per target with `satisfies` so a missing op is a type error. */
@@ -17,7 +17,8 @@ export interface TargetTable {
   readonly literal: (v: number, t: DType) => string;
   readonly type: (t: DType) => string;
   readonly letDecl: (name: string, t: DType, value: string) => string;
-  readonly load: (buf: number, at: string, t: DType) => string;
+  /** `vec`: the buffer is declared as vectors (a kernel touches it with vload / vstore). */
+  readonly load: (buf: number, at: string, t: DType, vec: boolean) => string;
   readonly sym: (i: number) => string;
   readonly special: (name: KSpecial, workgroup: readonly [number, number, number]) => string;
   readonly aload: (arr: string, at: string) => string;
@@ -34,16 +35,22 @@ export interface StmtTable {
   readonly array: (name: string, t: DType, size: number) => string;
   readonly aset: (arr: string, at: string, value: string) => string;
   /** value is an f32 (or i32) register value; `storage` the buffer's element type. */
-  readonly store: (buf: number, at: string, value: string, storage: DType) => string;
+  readonly store: (buf: number, at: string, value: string, storage: DType, vec: boolean) => string;
+  /** Declares the vector local `tmp` = the VEC elements of buffer `buf` from element `at` (a multiple of VEC). */
+  readonly vload: (tmp: string, buf: number, at: string) => string;
+  /** Lane `l` of the vector local `tmp`. */
+  readonly lane: (tmp: string, l: number) => string;
+  readonly vstore: (buf: number, at: string, values: readonly string[]) => string;
   readonly for: (v: string, from: string, to: string, step: number) => string;
   readonly if: (cond: string) => string;
   readonly break: string; readonly continue: string; readonly return: string; readonly barrier: string;
 }
 
 /** Print a lowered body's statements (no unrolled loops or register arrays left) into lines. */
-export function printStmts(b: KBody, t: TargetTable, st: StmtTable, storage: (buf: number) => DType, indent = '  '): string[] {
+export function printStmts(b: KBody, t: TargetTable, st: StmtTable, storage: (buf: number) => DType, indent = '  ', vectors: ReadonlySet<number> = new Set()): string[] {
   const lines: string[] = [];
-  const p = new ExprPrinter(t, 't', b.workgroup);
+  const p = new ExprPrinter(t, 't', b.workgroup, vectors);
+  let nv = 0;
   const one = (e: KExpr, ind: string) => p.print([e], lines, ind)[0]!;
   const walk = (ss: readonly KStmt[], ind: string) => {
     for (const s of ss) {
@@ -53,7 +60,15 @@ export function printStmts(b: KBody, t: TargetTable, st: StmtTable, storage: (bu
         case 'set': lines.push(ind + st.set(s.name, one(s.value, ind))); break;
         case 'array': lines.push(ind + st.array(s.name, s.dtype, s.size)); break;
         case 'aset': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.aset(s.arr, at, v)); break; }
-        case 'store': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.store(s.buf, at, v, storage(s.buf))); break; }
+        case 'store': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.store(s.buf, at, v, storage(s.buf), vectors.has(s.buf))); break; }
+        case 'vload': {
+          const tmp = `v${nv++}`;
+          const [at, ...dst] = p.print([s.at, ...s.dst.map((d) => ('arr' in d ? d.at : kconst(0)))], lines, ind);
+          lines.push(ind + st.vload(tmp, s.buf, at!));
+          s.dst.forEach((d, l) => lines.push(ind + ('arr' in d ? st.aset(d.arr, dst[l]!, st.lane(tmp, l)) : st.set(d.name, st.lane(tmp, l)))));
+          break;
+        }
+        case 'vstore': { const [at, ...vs] = p.print([s.at, ...s.values], lines, ind); lines.push(ind + st.vstore(s.buf, at!, vs)); break; }
         case 'for': {
           if (s.unroll) throw new Error('internal error: unrolled loop reached a renderer (run lowerBody)');
           const [from, to] = p.print([s.from, s.to], lines, ind) as [string, string];
@@ -98,7 +113,7 @@ const trivial = (e: KExpr) => e.k === 'var' || e.k === 'const' || e.k === 'sym' 
 /** Prints expressions into `lines`, hoisting shared subexpressions into numbered locals. */
 export class ExprPrinter {
   private counter = 0;
-  constructor(private readonly t: TargetTable, private readonly prefix = 't', private readonly wg: readonly [number, number, number] = [1, 1, 1]) {}
+  constructor(private readonly t: TargetTable, private readonly prefix = 't', private readonly wg: readonly [number, number, number] = [1, 1, 1], private readonly vectors: ReadonlySet<number> = new Set()) {}
 
   /** Print `roots` (in order) as local declarations in `lines`; returns the printed text of each root. */
   print(roots: readonly KExpr[], lines: string[], indent: string): string[] {
@@ -147,7 +162,7 @@ export class ExprPrinter {
       case 'var': return e.name;
       case 'const': return t.literal(e.v, e.dtype);
       case 'sym': return t.sym(e.i);
-      case 'load': return t.load(e.buf, emit(e.at), e.dtype);
+      case 'load': return t.load(e.buf, emit(e.at), e.dtype, this.vectors.has(e.buf));
       case 'un': return t.unary[e.op](emit(e.a), e.dtype);
       case 'bin': return t.binary[e.op](emit(e.a), emit(e.b), e.dtype, e.a.dtype);
       case 'where': return t.where(emit(e.c), emit(e.a), emit(e.b));

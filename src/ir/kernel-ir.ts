@@ -9,7 +9,12 @@
  * - `unroll` loops are expanded here (expandUnrolled) before printing, and `registers` arrays whose every index
  *   is then a constant become scalars (scalarizeRegisters): renderers only ever see serial loops;
  * - a `barrier` is reached by every invocation of the workgroup (builders keep barriers in uniform control flow);
- * - `store` converts an f32 register value to the buffer's element type (f16/bf16 round to nearest even).
+ * - `store` converts an f32 register value to the buffer's element type (f16/bf16 round to nearest even);
+ * - `vload` / `vstore` move VEC (4) consecutive f32 elements at once: `at` is an element index the builder
+ *   guarantees is a multiple of VEC and in bounds with all VEC elements (statically, or under a uniform guard),
+ *   on an f32 buffer. A buffer a kernel touches with them is a vec4 array in WGSL (its scalar accesses
+ *   become `buf[i >> 2][i & 3]`; every WebGPU allocation is padded to 16 bytes: executor.ts) and `float4` in
+ *   CUDA (every buffer 256-byte aligned: cudaMalloc, and the emulation's posix_memalign). f16/bf16 stay scalar.
  */
 import type { DType } from '../core/dtype.js';
 import { evalSize, kbin, kcast, kconst, kun, kwhere, sizeText, walkK, type KExpr, type KernelPlan } from './kernel.js';
@@ -21,9 +26,17 @@ export type KStmt =
   | { readonly s: 'array'; readonly name: string; readonly dtype: DType; readonly size: number; readonly registers: boolean }
   | { readonly s: 'aset'; readonly arr: string; readonly at: KExpr; readonly value: KExpr }
   | { readonly s: 'store'; readonly buf: number; readonly at: KExpr; readonly value: KExpr }
+  // dst[l] = buf[at + l] and buf[at + l] = values[l] for each l < VEC (see the header: alignment, bounds)
+  | { readonly s: 'vload'; readonly dst: readonly KDst[]; readonly buf: number; readonly at: KExpr }
+  | { readonly s: 'vstore'; readonly buf: number; readonly at: KExpr; readonly values: readonly KExpr[] }
   | { readonly s: 'for'; readonly v: string; readonly from: KExpr; readonly to: KExpr; readonly step: number; readonly unroll: boolean; readonly body: readonly KStmt[] }
   | { readonly s: 'if'; readonly cond: KExpr; readonly then: readonly KStmt[] }
   | { readonly s: 'break' } | { readonly s: 'continue' } | { readonly s: 'return' } | { readonly s: 'barrier' };
+
+/** Where a vector load puts one lane: an element of a private array, or (once registers are scalarized) a variable. */
+export type KDst = { readonly arr: string; readonly at: KExpr } | { readonly name: string };
+/** Lanes of a vector access (vec4 / float4). */
+export const VEC = 4;
 
 /** Workgroup counts: `linear` is one count spread over x and y (a 1-D grid past the per-dimension limit). */
 export type KGrid = { readonly linear: KExpr } | { readonly xyz: readonly [KExpr, KExpr, KExpr] };
@@ -45,6 +58,14 @@ export const set = (name: string, value: KExpr): KStmt => ({ s: 'set', name, val
 export const array = (name: string, size: number, registers = false, dtype: DType = 'f32'): KStmt => ({ s: 'array', name, dtype, size, registers });
 export const aset = (arr: string, at: KExpr, value: KExpr): KStmt => ({ s: 'aset', arr, at, value });
 export const store = (buf: number, at: KExpr, value: KExpr): KStmt => ({ s: 'store', buf, at, value });
+/** arr[base + l] = buf[at + l] for l < VEC. */
+export const vload = (arr: string, base: KExpr, buf: number, at: KExpr): KStmt =>
+  ({ s: 'vload', dst: Array.from({ length: VEC }, (_, l) => ({ arr, at: kbin('add', base, kconst(l)) })), buf, at });
+/** buf[at + l] = values[l] for l < VEC. */
+export const vstore = (buf: number, at: KExpr, values: readonly KExpr[]): KStmt => {
+  if (values.length !== VEC) throw new Error(`internal error: vstore of ${values.length} values`);
+  return { s: 'vstore', buf, at, values };
+};
 export const loop = (v: string, from: KExpr | number, to: KExpr | number, body: readonly KStmt[], step = 1): KStmt =>
   ({ s: 'for', v, from: num(from), to: num(to), step, unroll: false, body });
 export const unrolled = (v: string, n: number, body: readonly KStmt[]): KStmt => ({ s: 'for', v, from: kconst(0), to: kconst(n), step: 1, unroll: true, body });
@@ -80,6 +101,8 @@ function mapStmtExprs(st: KStmt, f: (e: KExpr) => KExpr, body: (b: readonly KStm
     case 'var': return { ...st, init: f(st.init) };
     case 'aset': return { ...st, at: f(st.at), value: f(st.value) };
     case 'store': return { ...st, at: f(st.at), value: f(st.value) };
+    case 'vload': return { ...st, at: f(st.at), dst: st.dst.map((d) => ('arr' in d ? { arr: d.arr, at: f(d.at) } : d)) };
+    case 'vstore': return { ...st, at: f(st.at), values: st.values.map(f) };
     case 'for': return { ...st, from: f(st.from), to: f(st.to), body: body(st.body) };
     case 'if': return { ...st, cond: f(st.cond), then: body(st.then) };
     default: return st;
@@ -128,6 +151,10 @@ export function scalarizeRegisters(stmts: readonly KStmt[]): KStmt[] {
   const walk = (b: readonly KStmt[]): KStmt[] => b.flatMap((st): KStmt[] => {
     if (st.s === 'array' && st.registers) return Array.from({ length: st.size }, (_, i) => var_(`${st.name}_${i}`, st.dtype, kconst(0, st.dtype)));
     if (st.s === 'aset' && regs.has(st.arr)) return [set(`${st.arr}_${idx(st.arr, ex(st.at))}`, ex(st.value))];
+    if (st.s === 'vload') {
+      const dst = st.dst.map((d) => ('arr' in d && regs.has(d.arr) ? { name: `${d.arr}_${idx(d.arr, ex(d.at))}` } : 'arr' in d ? { arr: d.arr, at: ex(d.at) } : d));
+      return [{ ...st, at: ex(st.at), dst }];
+    }
     return [mapStmtExprs(st, ex, walk)];
   });
   return walk(stmts);
@@ -139,7 +166,11 @@ export function dropUnused(stmts: readonly KStmt[]): KStmt[] {
   for (;;) {
     const read = new Set<string>();
     const see = (e: KExpr) => walkK(e, (x) => { if (x.k === 'var') read.add(x.name); });
-    const scan = (b: readonly KStmt[]) => b.forEach((st) => mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; }));
+    const scan = (b: readonly KStmt[]) => b.forEach((st) => {
+      // A vector load writes all its lanes: the variables it writes stay declared.
+      if (st.s === 'vload') st.dst.forEach((d) => { if ('name' in d) read.add(d.name); });
+      mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; });
+    });
     scan(cur);
     let changed = false;
     const prune = (b: readonly KStmt[]): KStmt[] => b.flatMap((st): KStmt[] => {
@@ -158,9 +189,12 @@ export function lowerBody(b: KBody): KBody {
   return { ...b, body: dropUnused(scalarizeRegisters(expandUnrolled(b.body))) };
 }
 
-/** Buffers (and whether dims[]) a body touches, for bindings and parameters; `subgroups`: the most lanes a broadcast needs (0: none). */
-export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; subgroups: number } {
-  const bufs = new Set<number>();
+/**
+ * Buffers (and whether dims[]) a body touches, for bindings and parameters; `subgroups`: the most lanes a
+ * broadcast needs (0: none); `vectors`: the buffers it touches with vector loads or stores.
+ */
+export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; subgroups: number; vectors: Set<number> } {
+  const bufs = new Set<number>(), vectors = new Set<number>();
   let dims = false, subgroups = 0;
   const see = (e: KExpr) => walkK(e, (x) => {
     if (x.k === 'load') bufs.add(x.buf);
@@ -170,10 +204,11 @@ export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; sub
   });
   const scan = (s: readonly KStmt[]) => s.forEach((st) => {
     if (st.s === 'store') bufs.add(st.buf);
+    if (st.s === 'vload' || st.s === 'vstore') { bufs.add(st.buf); vectors.add(st.buf); }
     mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; });
   });
   scan(b.body);
-  return { buffers: [...bufs].sort((x, y) => x - y), dims, subgroups };
+  return { buffers: [...bufs].sort((x, y) => x - y), dims, subgroups, vectors };
 }
 
 // ---- launch --------------------------------------------------------------------------------------------
@@ -228,6 +263,8 @@ export function printBody(b: KBody): string {
       case 'array': lines.push(`${ind}${st.registers ? 'registers' : 'local'} ${st.name}: ${st.dtype}[${st.size}]`); break;
       case 'aset': lines.push(`${ind}${st.arr}[${exprText(st.at)}] = ${exprText(st.value)}`); break;
       case 'store': lines.push(`${ind}store buf${st.buf}[${exprText(st.at)}] = ${exprText(st.value)}`); break;
+      case 'vload': lines.push(`${ind}(${st.dst.map((d) => ('arr' in d ? `${d.arr}[${exprText(d.at)}]` : d.name)).join(', ')}) = vload buf${st.buf}[${exprText(st.at)}]`); break;
+      case 'vstore': lines.push(`${ind}vstore buf${st.buf}[${exprText(st.at)}] = (${st.values.map(exprText).join(', ')})`); break;
       case 'for':
         lines.push(`${ind}for ${st.v} in ${exprText(st.from)}..${exprText(st.to)}${st.step !== 1 ? ` step ${st.step}` : ''}${st.unroll ? ' unrolled' : ''}:`);
         walk(st.body, ind + '  ');

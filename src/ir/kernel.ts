@@ -67,8 +67,12 @@ export interface RowSchedule { readonly wg: number }
  * (a remainder loop takes K mod ku; with `shared`, ku divides tk). `sg` > 0 (register tiles, wgY 1): A is read
  * `sg` k-values at a time, one per subgroup lane, and passed to the other lanes by subgroup broadcast instead of
  * every lane loading it (needs subgroups of at least `sg` lanes; see kernel-build.ts, buildMatmul).
+ * `vec` (tn a multiple of 4): operands read and C written four elements at a time where the layout allows
+ * (A along K, B along N or K, C along N; kernel-vec.ts), each invocation's columns in groups of 4 consecutive
+ * ones; the K loop steps by 4; with `shared`, tiles are staged four elements at a time. Where the alignment
+ * depends on the dims, a uniform test picks the vector or the scalar path at run time (kernel-build.ts).
  */
-export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean; readonly ku?: number; readonly sg?: number }
+export interface MatmulSchedule { readonly wgX: number; readonly wgY: number; readonly tm: number; readonly tn: number; readonly tk: number; readonly shared: boolean; readonly ku?: number; readonly sg?: number; readonly vec?: boolean }
 /**
  * bq query rows per workgroup (prefill, image-block denoising) and bk keys per tile; `splitk` > 0 selects the
  * decode schedule instead: one workgroup per query row, its `splitk` threads splitting the key tiles and merging

@@ -75,7 +75,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   switch (kind) {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
     case 'row': return `wg${(s as RowSchedule).wg}`;
-    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}${m.sg ? `_sg${m.sg}` : ''}`; }
+    case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}${m.sg ? `_sg${m.sg}` : ''}${m.vec ? '_v4' : ''}`; }
     case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}${lanesOf(a) > 1 ? `_lanes${a.lanes}` : ''}`; }
   }
 }
@@ -122,6 +122,10 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
     if (!Number.isInteger(ku) || ku < 1 || ku > 16) return `K unroll ${ku} not in 1..16`;
     if (m.shared && m.tk % ku !== 0) return `K unroll ${ku} does not divide the workgroup-memory tile depth ${m.tk}`;
     if (m.tm * m.tn > MAX_MATMUL_OUTPUTS) return `${m.tm}x${m.tn} outputs per invocation > ${MAX_MATMUL_OUTPUTS}`;
+    if (m.vec) {
+      if (m.tn % 4 !== 0 || (m.shared && m.tk % 4 !== 0)) return 'vec4 needs tn (and the workgroup-memory tile depth) a multiple of 4';
+      if (m.sg || (!m.shared && ku > 1)) return 'vec4 register tiles step K by 4 already (no K unroll) and have no subgroup broadcast';
+    }
     if (m.sg) {
       if (m.shared || ku > 1 || m.wgY !== 1) return 'subgroup broadcast is a register-tile schedule with wgY 1 and no K unroll';
       if (!Number.isInteger(Math.log2(m.sg)) || m.sg < 2 || m.sg > 64) return `subgroup chunk ${m.sg} not a power of two in 2..64`;
@@ -169,7 +173,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // all of them: register tiles, register tiles with the K loop unrolled 4x, workgroup-memory tiles (tk 8
       // or 16), and those unrolled. Tiles up to 16x16 per invocation (bounded by MAX_MATMUL_OUTPUTS).
       // A fifth: subgroup broadcast of A (wgY 1; offered only where the target has subgroups: scheduleViolation).
-      const fams: MatmulSchedule[][] = [[], [], [], [], []];
+      // Sixth and seventh: the vec4 kinds of register and workgroup-memory tiles (tn a multiple of 4; operands and C
+      // read / written four at a time where the layout allows, else the same kernel as the scalar kind).
+      const fams: MatmulSchedule[][] = [[], [], [], [], [], [], []];
       for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) {
         if (tm * tn > MAX_MATMUL_OUTPUTS) continue;
         fams[0]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false });
@@ -177,7 +183,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
         for (const tk of [8, 16]) {
           fams[2]!.push({ wgX, wgY, tm, tn, tk, shared: true });
           fams[3]!.push({ wgX, wgY, tm, tn, tk, shared: true, ku: tk });
+          if (tn % 4 === 0) fams[6]!.push({ wgX, wgY, tm, tn, tk, shared: true, vec: true });
         }
+        if (tn % 4 === 0) fams[5]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false, vec: true });
       }
       for (const wgX of [16, 32, 64, 128]) for (const tm of [4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) for (const sg of [4, 8, 16, 32]) {
         if (tm * tn <= MAX_MATMUL_OUTPUTS) fams[4]!.push({ wgX, wgY: 1, tm, tn, tk: k.schedule.tk, shared: false, sg });
@@ -186,8 +194,8 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // bench/results), then smaller tiles; square-ish. Register tiles take every other slot.
       const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6) + Math.abs(Math.log2(m.tm * m.tn) - 6.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0) + (m.sg ? 0.25 * Math.abs(Math.log2(m.sg) - 3) : 0);
       for (const f of fams) f.sort((a, b) => score(a) - score(b));
-      const at = [0, 0, 0, 0, 0];
-      const order = [0, 4, 1, 0, 2, 0, 3];
+      const at = [0, 0, 0, 0, 0, 0, 0];
+      const order = [0, 5, 4, 1, 0, 5, 2, 6, 0, 3];
       for (let left = fams.reduce((t, f) => t + f.length, 0); left > 0;) {
         for (const fi of order) { const x = fams[fi]![at[fi]!]; if (x) { out.push(x); at[fi]!++; left--; } }
       }
