@@ -132,6 +132,18 @@ describe('GpuExecutor', () => {
     });
   });
 
+  it('span: every dispatch in one pass bracketed by one timestamp pair, same results', async () => {
+    setup();
+    const res = await ex.run([d1, d2], { span: true });
+    if (!ctx.hasTimestamps) return;
+    expect(res.timings.map((t) => t.label)).toEqual(['span']);
+    expect(Number.isFinite(res.timings[0]!.ms) && res.timings[0]!.ms >= 0).toBe(true);
+    expectClose(new Float32Array(await ex.read('z')), (i) => {
+      const y = Math.fround(a[i]! * 2 + b[i]!);
+      return y * y - a[i]!;
+    });
+  });
+
   it('writes from SharedArrayBuffer views and odd byte counts', async () => {
     ex.alloc('s', 12);
     const shared = new Uint8Array(new SharedArrayBuffer(8));

@@ -125,7 +125,11 @@ export class GpuExecutor {
     }
   }
 
-  async run(dispatches: readonly Dispatch[], opts: { profile?: boolean } = {}): Promise<RunResult> {
+  /**
+   * `profile`: one pass per dispatch, each bracketed by timestamps (per-kernel times). `span`: every dispatch in
+   * one pass bracketed by one timestamp pair (the chain's GPU time without per-pass costs; one timing, 'span').
+   */
+  async run(dispatches: readonly Dispatch[], opts: { profile?: boolean; span?: boolean } = {}): Promise<RunResult> {
     throwDeviceErrors(this.ctx);
     const { device } = this.ctx;
     for (const d of dispatches) this.checkBindings(d);
@@ -133,14 +137,15 @@ export class GpuExecutor {
     const pipelines = await Promise.all(dispatches.map((d) => this.pipeline(d)));
     // Checks that throw go before the error scope, so a throw cannot leave it pushed.
     const plans = dispatches.map((d, i) => ({ d, pipeline: pipelines[i]!, entries: this.entries(d), wg: this.checkedWorkgroups(d) }));
-    const wantProfile = opts.profile === true;
-    const queries = wantProfile && this.ctx.hasTimestamps && plans.length > 0 ? this.timestampQueries(plans.length) : undefined;
+    const wantProfile = opts.profile === true || opts.span === true;
+    const span = opts.span === true && opts.profile !== true;
+    const queries = wantProfile && this.ctx.hasTimestamps && plans.length > 0 ? this.timestampQueries(span ? 1 : plans.length) : undefined;
 
     try {
       device.pushErrorScope('validation');
       let commands: GPUCommandBuffer | undefined;
       try {
-        commands = this.encode(plans, queries);
+        commands = this.encode(plans, queries, span);
       } finally {
         const invalid = await device.popErrorScope();
         if (invalid !== null) {
@@ -158,6 +163,7 @@ export class GpuExecutor {
       }
       await mapped(queries.staging, 'read of timestamps');
       const ts = new BigUint64Array(queries.staging.getMappedRange());
+      if (span) return { timings: [{ label: 'span', kind: 'span', ms: Number(ts[1]! - ts[0]!) / 1e6 }], totalMs };
       const timings = dispatches.map((d, i) => ({ label: d.label, kind: d.kind, ms: Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6 }));
       return { timings, totalMs };
     } finally {
@@ -218,19 +224,21 @@ export class GpuExecutor {
     return p;
   }
 
-  private encode(plans: readonly Plan[], queries: TimestampQueries | undefined): GPUCommandBuffer {
+  private encode(plans: readonly Plan[], queries: TimestampQueries | undefined, span = false): GPUCommandBuffer {
     const { device } = this.ctx;
     const enc = device.createCommandEncoder({ label: 'run' });
     let pass: GPUComputePassEncoder | undefined;
+    const perPass = queries !== undefined && !span;
     plans.forEach(({ d, pipeline, entries, wg }, i) => {
-      if (queries !== undefined) {
+      if (perPass) {
         pass = enc.beginComputePass({
           label: d.label,
-          timestampWrites: { querySet: queries.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+          timestampWrites: { querySet: queries!.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
         });
       } else {
         // One pass is enough: WebGPU orders dispatches within a pass, storage writes included.
-        pass ??= enc.beginComputePass({ label: 'run' });
+        pass ??= enc.beginComputePass(queries !== undefined
+          ? { label: 'run', timestampWrites: { querySet: queries.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : { label: 'run' });
       }
       // With layout 'auto', bindings the entry point never uses are dropped from the layout, so
       // passing a buffer for one is a validation error (reported by run()).
@@ -238,10 +246,10 @@ export class GpuExecutor {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(...wg);
-      if (queries !== undefined) pass.end();
+      if (perPass) pass.end();
     });
-    if (queries === undefined) pass?.end();
-    else {
+    if (!perPass) pass?.end();
+    if (queries !== undefined) {
       enc.resolveQuerySet(queries.set, 0, queries.count, queries.resolve, 0);
       enc.copyBufferToBuffer(queries.resolve, 0, queries.staging, 0, queries.count * 8);
     }
