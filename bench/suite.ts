@@ -229,7 +229,7 @@ class Bencher {
       }
       function sigTime(i: number) { return bySig.get(sig[i]!)!.reduce((s, j) => s + prof.perKernel[j]!, 0); }
       targets = targets.filter((i) => this.o.op === undefined || this.o.op === plan.kernels[i]!.kind || this.o.op === plan.kernels[i]!.opKind);
-      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 40 : 12) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
+      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 40 : 16) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
       const lists = targets.map((i) => ({ i, ...variantsFor(plan.kernels[i]!, this.ctx.limits, dims, cap(plan.kernels[i]!)) }));
       o.progress.add(lists.reduce((s, l) => s + l.variants.length, 0));
 
@@ -583,7 +583,7 @@ function kernelShape(k: Kernel, dims: Record<string, number>): string {
   }
 }
 
-function bindDims(program: Program, graph: Graph, inputs: ReadonlyMap<string, HostTensor>): Record<string, number> {
+export function bindDims(program: Program, graph: Graph, inputs: ReadonlyMap<string, HostTensor>): Record<string, number> {
   const dims: Record<string, number> = {};
   for (const n of graph.inputs) n.shape.forEach((dm, i) => {
     const t = dm.terms;

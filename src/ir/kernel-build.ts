@@ -70,35 +70,49 @@ function buildMap(k: MapKernel, c: Ctx): KBody {
   return { name: k.name, label: k.label, out: k.out, workgroup: [wg, 1, 1], shared: [], grid: { linear: ceilDiv(total, wg * perThread) }, body };
 }
 
-/** One workgroup per row: each reduction a strided pass per invocation, then a tree in workgroup memory. */
+/**
+ * Rows of a workgroup (RowSchedule): `rows` per workgroup, L = wg / rows lanes each. Each reduction is a strided
+ * pass per lane, then a tree over the row's L slots of workgroup memory; L = 1 needs neither (a serial pass per
+ * invocation). With several rows and L > 1 the barriers stay in uniform control flow: a row past the end
+ * reduces nothing (its pass is empty) and stores nothing.
+ */
 function buildRow(k: RowKernel, c: Ctx): KBody {
-  const wg = k.schedule.wg;
-  if ((wg & (wg - 1)) !== 0) throw new Error(`internal error: ${k.name}: row workgroup of ${wg} is not a power of two`);
+  const { wg } = k.schedule, R = k.schedule.rows ?? 1, L = wg / R;
+  if ((wg & (wg - 1)) !== 0 || !Number.isInteger(L) || (R & (R - 1)) !== 0) throw new Error(`internal error: ${k.name}: row schedule ${JSON.stringify(k.schedule)} is not powers of two with rows dividing wg`);
   const nrows = product(k.rows.map((d) => dimExpr(d, c.symbols)));
-  const types = [...new Set(k.reds.map((r) => (r.value.dtype === 'f32' ? 'f32' : 'i32')))];
+  const types = L === 1 ? [] : [...new Set(k.reds.map((r) => (r.value.dtype === 'f32' ? 'f32' : 'i32')))];
+  // Early exit only where no barrier follows: one row per workgroup (uniform) or one per invocation.
+  const exits = R === 1 || L === 1;
+  // One row per workgroup prints as before: the lane is the invocation, the pass ends at the length.
+  const lane = R === 1 ? sp('lix') : v('lane'), end = exits ? v('len') : v('rend');
   const body: KStmt[] = [
-    let_('row', sp('wlin')),
-    if_(kbin('ge', v('row'), nrows), [RETURN]),
+    let_('row', R === 1 ? sp('wlin') : add(mul(sp('wlin'), i(R)), div(sp('lix'), i(L)))),
+    ...(exits ? [if_(kbin('ge', v('row'), nrows), [RETURN])] : []),
     ...lets('i', delinearize(v('row'), k.rows, c.symbols)),
     let_('len', dimExpr(k.len, c.symbols)),
+    ...(R === 1 ? [] : [let_('lane', kbin('mod', sp('lix'), i(L)))]),
+    // The pass's end for several rows per workgroup with barriers: 0 for a row past the end.
+    ...(exits ? [] : [let_('rend', kwhere(lt(v('row'), nrows), v('len'), i(0)))]),
   ];
   k.reds.forEach((r, j) => {
     const t = r.value.dtype === 'f32' ? 'f32' : 'i32';
     const sh = `sh_${t}`;
     const comb = (a: KExpr, b: KExpr) => (r.op === 'sum' ? kbin('add', a, b, t) : kbin(r.op, a, b, t));
     const init = r.op === 'sum' ? kconst(0, t) : t === 'f32' ? f(r.op === 'max' ? -F32_MAX : F32_MAX) : i(r.op === 'max' ? -2147483648 : 2147483647);
-    body.push(var_(`a${j}`, t, init), loop('r', sp('lix'), v('len'), [set(`a${j}`, comb(v(`a${j}`, t), r.value))], wg));
+    body.push(var_(`a${j}`, t, init), loop('r', lane, end, [set(`a${j}`, comb(v(`a${j}`, t), r.value))], L));
+    if (L === 1) { body.push(let_(`red${j}`, v(`a${j}`, t))); return; }
     body.push(aset(sh, sp('lix'), v(`a${j}`, t)), BARRIER);
-    for (let s = wg / 2; s >= 1; s /= 2) {
-      body.push(if_(lt(sp('lix'), i(s)), [aset(sh, sp('lix'), comb(al(sh, sp('lix'), t), al(sh, add(sp('lix'), i(s)), t)))]), BARRIER);
+    for (let s = L / 2; s >= 1; s /= 2) {
+      body.push(if_(lt(lane, i(s)), [aset(sh, sp('lix'), comb(al(sh, sp('lix'), t), al(sh, add(sp('lix'), i(s)), t)))]), BARRIER);
     }
-    body.push(let_(`red${j}`, al(sh, i(0), t)), BARRIER);
+    body.push(let_(`red${j}`, al(sh, R === 1 ? i(0) : sub(sp('lix'), lane), t)), BARRIER);
   });
   const st = store(k.out, k.store.at, k.store.value);
-  body.push(k.store.perElement ? loop('r', sp('lix'), v('len'), [st], wg) : if_(kbin('eq', sp('lix'), i(0)), [st]));
+  const first = kbin('eq', lane, i(0));
+  body.push(k.store.perElement ? loop('r', lane, end, [st], L) : if_(exits ? first : and(first, lt(v('row'), nrows)), [st]));
   return {
     name: k.name, label: k.label, out: k.out, workgroup: [wg, 1, 1],
-    shared: types.map((t) => ({ name: `sh_${t}`, dtype: t, size: wg })), grid: { linear: nrows }, body,
+    shared: types.map((t) => ({ name: `sh_${t}`, dtype: t, size: wg })), grid: { linear: R === 1 ? nrows : ceilDiv(nrows, R) }, body,
   };
 }
 

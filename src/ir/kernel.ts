@@ -60,7 +60,12 @@ export function bufferNumel(b: KBuffer, dims: Readonly<Record<string, number>>):
 }
 
 export interface MapSchedule { readonly wg: number; readonly perThread: number }
-export interface RowSchedule { readonly wg: number }
+/**
+ * `wg` invocations per workgroup; `rows` (default 1, a power of two dividing wg) rows per workgroup, each reduced
+ * by wg / rows lanes (a strided pass, then a tree in workgroup memory); wg / rows = 1: one row per invocation,
+ * reduced serially, no workgroup memory and no barrier (short rows on CPU-like devices).
+ */
+export interface RowSchedule { readonly wg: number; readonly rows?: number }
 /**
  * wgX x wgY invocations, each owning a tm x tn register tile of C (rows interleaved by wgY, columns by wgX);
  * `shared`: operands staged through workgroup memory in tk-deep tiles. `ku` > 1 unrolls the K loop ku times
@@ -107,7 +112,7 @@ export interface MapKernel extends KernelBase {
   readonly schedule: MapSchedule;
 }
 
-/** One workgroup per row: sequential reductions over r in [0, len), then a per-element or per-row store. */
+/** Rows (one per workgroup by default; see RowSchedule): sequential reductions over r in [0, len), then a per-element or per-row store. */
 export interface RowKernel extends KernelBase {
   readonly kind: 'row';
   readonly rows: Shape;          // vars i0..: the kept dimensions

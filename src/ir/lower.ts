@@ -17,7 +17,7 @@ import { graphNodes, type Graph, type IExpr, type Node } from './graph.js';
 import { DEFAULT_ATTENTION_BWD, DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention } from './schedule.js';
 import {
   delinearize, dimExpr, kadd, kbin, kcast, kclamp, kconst, kload, kmul, kun, kvar, kwhere, linearize,
-  type AttentionSchedule, type KBuffer, type KExpr, type Kernel, type KernelPlan, type KVar, type MatmulSchedule, type TileMapSpec,
+  type AttentionSchedule, type KBuffer, type KExpr, type Kernel, type KernelPlan, type KVar, type MapSchedule, type MatmulSchedule, type RowSchedule, type TileMapSpec,
 } from './kernel.js';
 
 export interface LowerOptions {
@@ -25,6 +25,9 @@ export interface LowerOptions {
   readonly attention?: 'fused' | 'unfused';
   readonly attentionSchedule?: AttentionSchedule;
   readonly matmulSchedule?: MatmulSchedule;
+  readonly rowSchedule?: RowSchedule;
+  /** The schedule of element-wise (map) kernels (tests of the tuner's space). */
+  readonly mapSchedule?: MapSchedule;
   /** Per-kernel schedule overrides by kernel name (the autotuner's cache). */
   readonly overrides?: ReadonlyMap<string, unknown>;
   /** Fuse elementwise epilogues into matmuls (on by default; off to measure the gain). */
@@ -322,7 +325,7 @@ class Lowering {
     const idx = n.shape.map((_, i) => kvar(`i${i}`));
     const value = this.at(n, idx);
     const out = this.alloc(n, 'temp', `${n.op} %${n.id}`);
-    this.kernels.push({ kind: 'map', name: this.kname('map'), label: describeChain(n), opKind: n.op === 'compute' || n.op === 'gather' || n.op === 'concat' || n.op === 'rope' ? n.op : 'elementwise', shape: n.shape, value: this.storeValue(value, n.dtype), reads: [], out, schedule: MAP });
+    this.kernels.push({ kind: 'map', name: this.kname('map'), label: describeChain(n), opKind: n.op === 'compute' || n.op === 'gather' || n.op === 'concat' || n.op === 'rope' ? n.op : 'elementwise', shape: n.shape, value: this.storeValue(value, n.dtype), reads: [], out, schedule: this.opts.mapSchedule ?? MAP });
   }
 
   storeValue(v: KExpr, dtype: DType): KExpr {
@@ -352,7 +355,7 @@ class Lowering {
   }
 
   rowKernel(name: string, opKind: string, label: string, rows: Shape, len: Dim, reds: { op: 'sum' | 'max' | 'min'; value: KExpr }[], store: { perElement: boolean; at: KExpr; value: KExpr }, out: number): void {
-    this.kernels.push({ kind: 'row', name, label, opKind, rows, len, reds, store, reads: [], out, schedule: DEFAULT_ROW });
+    this.kernels.push({ kind: 'row', name, label, opKind, rows, len, reds, store, reads: [], out, schedule: this.opts.rowSchedule ?? DEFAULT_ROW });
   }
 
   reduceKernel(n: Node): void {

@@ -53,6 +53,9 @@ const groupOf = (k: Kernel, a: AttentionSchedule): number => {
   return hq !== undefined && hkv !== undefined && hkv > 0 && hq % hkv === 0 ? hq / hkv : 0;
 };
 
+/** Rows per workgroup of a row schedule (1: one row per workgroup; wg: one row per invocation). */
+export const rowsPerGroup = (r: RowSchedule): number => r.rows ?? 1;
+
 /** Query rows per invocation of an attention schedule (1: the staged kind, unless the head dim is split). */
 export const rowsOf = (a: AttentionSchedule): number => a.rows ?? 1;
 /** Invocations sharing each row, splitting the head dim (1: no split). */
@@ -74,7 +77,7 @@ export const MAX_MATMUL_OUTPUTS = 256;
 export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   switch (kind) {
     case 'map': case 'scatter': { const m = s as MapSchedule; return `wg${m.wg}x${m.perThread}`; }
-    case 'row': return `wg${(s as RowSchedule).wg}`;
+    case 'row': { const r = s as RowSchedule; return `wg${r.wg}${rowsPerGroup(r) > 1 ? `_rows${r.rows}` : ''}`; }
     case 'matmul': { const m = s as MatmulSchedule; return `wg${m.wgX}x${m.wgY}_t${m.tm}x${m.tn}${m.shared ? `_shared${m.tk}` : ''}${(m.ku ?? 1) > 1 ? `_u${m.ku}` : ''}${m.sg ? `_sg${m.sg}` : ''}${m.vec ? '_v4' : ''}`; }
     case 'attention': case 'attention_bwd': { const a = s as AttentionSchedule; return `${a.sparse ? 'sparse' : 'dense'}_bq${a.bq}_bk${a.bk}${a.splitk ? `_splitk${a.splitk}` : ''}${rowsOf(a) > 1 ? `_rows${a.rows}` : ''}${a.gqa ? '_gqa' : ''}${lanesOf(a) > 1 ? `_lanes${a.lanes}` : ''}`; }
   }
@@ -84,7 +87,7 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
 export function workgroupBytes(k: Kernel, s: Schedule): number {
   switch (k.kind) {
     case 'map': case 'scatter': return 0;
-    case 'row': return 4 * (s as RowSchedule).wg * new Set(k.reds.map((r) => r.value.dtype === 'f32')).size;
+    case 'row': { const r = s as RowSchedule; return r.wg === rowsPerGroup(r) ? 0 : 4 * r.wg * new Set(k.reds.map((x) => x.value.dtype === 'f32')).size; }
     case 'matmul': { const m = s as MatmulSchedule; return m.shared ? 4 * m.tk * (m.wgY * m.tm + m.wgX * m.tn) : 0; }
     case 'attention': {
       // Split head dim: every lane's partial dots of its rows' scores (bq * G rows, a bk-key tile, L lanes).
@@ -115,7 +118,11 @@ export function scheduleViolation(k: Kernel, s: Schedule, lim: TargetLimits, dim
   if (x > lim.workgroupSize[0] || y > lim.workgroupSize[1]) return 'workgroup side > target max';
   const bytes = workgroupBytes(k, s);
   if (bytes > lim.workgroupBytes) return `needs ${bytes} B of workgroup memory > ${lim.workgroupBytes}`;
-  if (k.kind === 'row' && ((s as RowSchedule).wg & ((s as RowSchedule).wg - 1)) !== 0) return 'row workgroup must be a power of two';
+  if (k.kind === 'row') {
+    const r = s as RowSchedule, n = rowsPerGroup(r);
+    if ((r.wg & (r.wg - 1)) !== 0) return 'row workgroup must be a power of two';
+    if (!Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0 || n > r.wg) return `rows per workgroup ${n} must be a power of two dividing the workgroup of ${r.wg}`;
+  }
   if (k.kind === 'attention' && !!(s as AttentionSchedule).splitk !== !!k.schedule.splitk) return 'split-K and row schedules are different algorithms for different shapes';
   if (k.kind === 'matmul') {
     const m = s as MatmulSchedule, ku = m.ku ?? 1;
@@ -163,10 +170,18 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
   const out: Schedule[] = [k.schedule];
   switch (k.kind) {
     case 'map': case 'scatter':
-      for (const wg of [64, 128, 256]) for (const perThread of [1, 2, 4]) out.push({ wg, perThread });
+      // Up to 8 elements per invocation and workgroups of 32 too: fewer, fuller workgroups (lavapipe runs a
+      // dispatch's workgroups one after another: bench/tiny-forward-profile.ts).
+      for (const wg of [64, 128, 256, 32]) for (const perThread of [1, 2, 4, 8]) out.push({ wg, perThread });
       break;
     case 'row':
+      // One row per workgroup (a tree reduction in workgroup memory), likeliest first; then several rows per
+      // workgroup: one row per invocation (serial, no barrier: short rows, CPU-like devices such as lavapipe,
+      // where a barrier costs about 0.35 us per 64-invocation workgroup: bench/tiny-forward-profile.ts), and
+      // 4 or 8 lanes per row (trees of 2-3 steps); then small and large single-row workgroups.
       for (const wg of [32, 64, 128, 256]) out.push({ wg });
+      for (const [wg, rows] of [[64, 64], [64, 8], [32, 32], [64, 16], [128, 128], [16, 16], [32, 4], [128, 16]] as const) out.push({ wg, rows });
+      for (const wg of [8, 16]) out.push({ wg });
       break;
     case 'matmul': {
       // Four families, each sorted likeliest first, then taken in turn, so a search capped at N candidates tries

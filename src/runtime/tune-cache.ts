@@ -124,7 +124,7 @@ export function validSchedule(kind: Kernel['kind'], s: unknown): s is Schedule {
   if (!isObj(s)) return false;
   switch (kind) {
     case 'map': case 'scatter': return posInt(s['wg'], 1024) && posInt(s['perThread'], 64);
-    case 'row': return pow2(s['wg']) && (s['wg'] as number) <= 1024;  // the tree reduction halves wg
+    case 'row': return pow2(s['wg']) && (s['wg'] as number) <= 1024 && (s['rows'] === undefined || (pow2(s['rows']) && (s['rows'] as number) <= (s['wg'] as number)));  // the tree reduction halves wg / rows
     case 'matmul': return posInt(s['wgX'], 1024) && posInt(s['wgY'], 1024) && posInt(s['tm'], 16) && posInt(s['tn'], 16) && posInt(s['tk']) && typeof s['shared'] === 'boolean' && (s['ku'] === undefined || posInt(s['ku'], 16));
     case 'attention': case 'attention_bwd': return posInt(s['bq'], 1024) && posInt(s['bk'], 1024) && typeof s['sparse'] === 'boolean' && (s['splitk'] === undefined || posInt(s['splitk'], 1024)) && (s['lanes'] === undefined || posInt(s['lanes'], 64));
   }
