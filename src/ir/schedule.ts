@@ -174,15 +174,19 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // dispatch's workgroups one after another: bench/tiny-forward-profile.ts).
       for (const wg of [64, 128, 256, 32]) for (const perThread of [1, 2, 4, 8]) out.push({ wg, perThread });
       break;
-    case 'row':
-      // One row per workgroup (a tree reduction in workgroup memory), likeliest first; then several rows per
-      // workgroup: one row per invocation (serial, no barrier: short rows, CPU-like devices such as lavapipe,
-      // where a barrier costs about 0.35 us per 64-invocation workgroup: bench/tiny-forward-profile.ts), and
-      // 4 or 8 lanes per row (trees of 2-3 steps); then small and large single-row workgroups.
-      for (const wg of [32, 64, 128, 256]) out.push({ wg });
-      for (const [wg, rows] of [[64, 64], [64, 8], [32, 32], [64, 16], [128, 128], [16, 16], [32, 4], [128, 16]] as const) out.push({ wg, rows });
-      for (const wg of [8, 16]) out.push({ wg });
+    case 'row': {
+      // One row per workgroup (a tree reduction in workgroup memory); several rows per workgroup: one row per
+      // invocation (serial, no barrier) or 4 / 8 / 16 lanes per row (trees of 2-4 steps); small single-row
+      // workgroups. Short rows (constant length <= 256) take the multi-row ones first: a workgroup barrier
+      // costs about 0.35 us per 64-invocation workgroup on lavapipe (bench/tiny-forward-profile.ts), and a
+      // short row gives few elements per lane to pay for it. Long rows take the single-row trees first.
+      const single: RowSchedule[] = [32, 64, 128, 256].map((wg) => ({ wg }));
+      const multi: RowSchedule[] = ([[64, 64], [64, 8], [32, 32], [64, 16], [128, 128], [16, 16], [32, 4], [128, 16], [8], [16]] as const)
+        .map(([wg, rows]) => (rows ? { wg, rows } : { wg }));
+      const len = dimAsConst(k.len);
+      out.push(...(len !== undefined && len <= 256 ? [...multi, ...single] : [...single, ...multi]));
       break;
+    }
     case 'matmul': {
       // Four families, each sorted likeliest first, then taken in turn, so a search capped at N candidates tries
       // all of them: register tiles, register tiles with the K loop unrolled 4x, workgroup-memory tiles (tk 8

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dimSym } from '../../src/core/dim.js';
+import { dimConst, dimSym } from '../../src/core/dim.js';
 import { hostTensor } from '../../src/core/tensor.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { Node } from '../../src/ir/graph.js';
@@ -48,6 +48,20 @@ describe('row schedules of the tuner space vs the interpreter', () => {
     const serial = space.filter((s) => s.rows === s.wg);
     expect(serial.length).toBeGreaterThan(0);
     for (const s of serial) expect(workgroupBytes(rowKernel, s)).toBe(0);
+  });
+
+  it('short rows (constant length <= 256) try several rows per workgroup first, long or symbolic rows one per workgroup', () => {
+    const kernelOf = (L: number | string) => {
+      const g = new Builder();
+      const Ld = typeof L === 'number' ? dimConst(L) : dimSym(L);
+      const x = g.input('x', 'f32', [dimSym('R'), Ld]), w = g.input('w', 'f32', [Ld]);
+      return lowerGraph({ entry: 'p', inputs: [], outputs: [{ name: 'n', node: g.rmsnorm(x, w, 1e-5) }] }, typeof L === 'number' ? ['R'] : ['L', 'R']).kernels.find((k) => k.kind === 'row')!;
+    };
+    const firstTried = (L: number | string) => scheduleCandidates(kernelOf(L))[1] as RowSchedule;
+    expect(firstTried(64).rows).toBeGreaterThan(1);
+    expect(firstTried(256).rows).toBeGreaterThan(1);
+    expect(firstTried(4096).rows ?? 1).toBe(1);
+    expect(firstTried('L').rows ?? 1).toBe(1);
   });
 
   it.each(space.map((s) => [scheduleName('row', s), s] as const))('%s on WebGPU: random rows 1..150, length 1..200', async (_, rowSchedule) => {
