@@ -229,7 +229,10 @@ class Bencher {
       }
       function sigTime(i: number) { return bySig.get(sig[i]!)!.reduce((s, j) => s + prof.perKernel[j]!, 0); }
       targets = targets.filter((i) => this.o.op === undefined || this.o.op === plan.kernels[i]!.kind || this.o.op === plan.kernels[i]!.opKind);
-      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 40 : 16) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
+      // --tune: the first 12 candidates of a matmul (every family's likeliest: src/ir/schedule.ts), 10 of an
+      // attention, 8 of a row or map kernel: about 180 for the tiny Transfusion forward, which a budget of 900 s
+      // covers on lavapipe (3-4 s each), so the search tries the same candidates every run.
+      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 12 : k.kind === 'attention' ? 10 : 8) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
       const lists = targets.map((i) => ({ i, ...variantsFor(plan.kernels[i]!, this.ctx.limits, dims, cap(plan.kernels[i]!)) }));
       o.progress.add(lists.reduce((s, l) => s + l.variants.length, 0));
 
