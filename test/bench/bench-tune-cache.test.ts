@@ -8,7 +8,7 @@ import type { Graph, Node } from '../../src/ir/graph.js';
 import type { KernelPlan, MatmulKernel } from '../../src/ir/kernel.js';
 import { lowerGraph } from '../../src/ir/lower.js';
 import {
-  applyTuneCache, emptyTuneCache, kernelSignature, loadTuneCache, saveTuneCache, tuneKey, withSchedule, type TuneCache,
+  applyTuneCache, emptyTuneCache, kernelSignature, loadTuneCache, saveTuneCache, tuneKey, validSchedule, withSchedule, type TuneCache,
 } from '../../src/runtime/tune-cache.js';
 import { attentionCase } from '../../bench/cases.js';
 
@@ -128,5 +128,12 @@ describe('withSchedule on block-sparse attention', () => {
     const p = withSchedule(plan, i, { bq: 16, bk: 16, sparse: false });
     expect(p.tileMaps).toEqual([]);
     expect(p.kernels[i]).toMatchObject({ tiles: null, schedule: { sparse: false } });
+  });
+});
+
+describe('validSchedule (what a cache file may hold)', () => {
+  it('row schedules: several rows per workgroup a power of two dividing the workgroup, or none', () => {
+    for (const s of [{ wg: 64 }, { wg: 64, rows: 8 }, { wg: 64, rows: 64 }, { wg: 8, rows: 1 }]) expect(validSchedule('row', s), JSON.stringify(s)).toBe(true);
+    for (const s of [{ wg: 48 }, { wg: 64, rows: 3 }, { wg: 64, rows: 128 }, { wg: 64, rows: 0 }, { wg: 64, rows: '8' }]) expect(validSchedule('row', s), JSON.stringify(s)).toBe(false);
   });
 });
