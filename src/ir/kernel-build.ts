@@ -157,13 +157,19 @@ function unrolledLoop(k: string, from: KExpr, to: KExpr, u: number, body: readon
 }
 
 /**
+ * lid.y of a register-tiled matmul; a constant 0 in a workgroup one invocation tall, so that A's rows are visibly
+ * the same for the whole workgroup (a driver that knows it, like llvmpipe, loads them once for all its lanes).
+ */
+const lidY = (wgY: number): KExpr => (wgY > 1 ? sp('lid.y') : i(0));
+
+/**
  * Register tiling: neighbouring invocations own neighbouring columns, so loads and stores of B and C are
  * contiguous across a SIMD group; operands (and fused prologues) are evaluated per k, clamped to the matrix.
  */
 function buildMatmul(k: MatmulKernel, c: Ctx): KBody {
   const { wgX, wgY, tm, tn } = k.schedule;
   const { M, N, K, grid, head } = matmulHead(k, c);
-  const m0 = add(mul(sp('wid.y'), i(wgY * tm)), sp('lid.y')), n0 = add(mul(sp('wid.x'), i(wgX * tn)), sp('lid.x'));
+  const m0 = add(mul(sp('wid.y'), i(wgY * tm)), lidY(wgY)), n0 = add(mul(sp('wid.x'), i(wgX * tn)), sp('lid.x'));
   const row = kbin('min', add(v('m0'), mul(v('i'), i(wgY))), sub(M, i(1)));
   const bLoads = (kk: KExpr) => unrolled('j', tn, [aset('bv', v('j'), substitute(k.b, { k: kk, n: kbin('min', add(v('n0'), mul(v('j'), i(wgX))), sub(N, i(1))) }))]);
   const step = [unrolled('i', tm, [aset('av', v('i'), substitute(k.a, { m: row }))]), bLoads(v('k')), tileFma(tm, tn)];
@@ -305,7 +311,7 @@ function matmulRegisterVec(k: MatmulKernel, M: KExpr, N: KExpr, K: KExpr, A: Vec
     unrolled('i', tm, [unrolled('j', tn, [aset('c', cij, fma(al('a4', mul(v('i'), i(VEC))), al('b4', v('j')), al('c', cij)))])]),
   ];
   return [
-    let_('m0', add(mul(sp('wid.y'), i(wgY * tm)), sp('lid.y'))), let_('nb', add(mul(sp('wid.x'), i(wgX * tn)), mul(sp('lid.x'), i(VEC)))),
+    let_('m0', add(mul(sp('wid.y'), i(wgY * tm)), lidY(wgY))), let_('nb', add(mul(sp('wid.x'), i(wgX * tn)), mul(sp('lid.x'), i(VEC)))),
     array('c', tm * tn, true), array('a4', tm * VEC, true), array('b4', VEC * tn, true),
     let_('k_end', sub(K, mod(K, i(VEC)))),
     loop('k0', i(0), v('k_end'), [aLoads, bLoads, fmas], VEC),

@@ -194,7 +194,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // A fifth: subgroup broadcast of A (wgY 1; offered only where the target has subgroups: scheduleViolation).
       // Sixth and seventh: the vec4 kinds of register and workgroup-memory tiles (tn a multiple of 4; operands and C
       // read / written four at a time where the layout allows, else the same kernel as the scalar kind).
-      const fams: MatmulSchedule[][] = [[], [], [], [], [], [], []];
+      // Eighth: register tiles one invocation tall (wgY 1: every invocation of the workgroup reads the same rows
+      // of A, which llvmpipe then loads once for all its SIMD lanes; wg16x1_t8x8 was among the best there).
+      const fams: MatmulSchedule[][] = [[], [], [], [], [], [], [], []];
       for (const wgX of [4, 8, 16]) for (const wgY of [4, 8, 16]) for (const tm of [1, 2, 4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) {
         if (tm * tn > MAX_MATMUL_OUTPUTS) continue;
         fams[0]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false });
@@ -206,6 +208,9 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
         }
         if (tn % 4 === 0) fams[5]!.push({ wgX, wgY, tm, tn, tk: k.schedule.tk, shared: false, vec: true });
       }
+      for (const wgX of [16, 32, 64]) for (const tm of [8, 16]) for (const tn of [4, 8]) {
+        fams[7]!.push({ wgX, wgY: 1, tm, tn, tk: k.schedule.tk, shared: false }, { wgX, wgY: 1, tm, tn, tk: k.schedule.tk, shared: false, vec: true });
+      }
       for (const wgX of [16, 32, 64, 128]) for (const tm of [4, 8, 16]) for (const tn of [1, 2, 4, 8, 16]) for (const sg of [4, 8, 16, 32]) {
         if (tm * tn <= MAX_MATMUL_OUTPUTS) fams[4]!.push({ wgX, wgY: 1, tm, tn, tk: k.schedule.tk, shared: false, sg });
       }
@@ -213,8 +218,11 @@ export function scheduleCandidates(k: Kernel): Schedule[] {
       // bench/results), then smaller tiles; square-ish. Register tiles take every other slot.
       const score = (m: MatmulSchedule) => Math.abs(Math.log2(m.wgX * m.wgY) - 6) + Math.abs(Math.log2(m.tm * m.tn) - 6.5) + 0.1 * Math.abs(Math.log2(m.tm / m.tn)) + (m.tk === 16 ? 0.25 : 0) + (m.sg ? 0.25 * Math.abs(Math.log2(m.sg) - 3) : 0);
       for (const f of fams) f.sort((a, b) => score(a) - score(b));
-      const at = [0, 0, 0, 0, 0, 0, 0];
-      const order = [0, 5, 4, 1, 0, 5, 2, 6, 0, 3];
+      fams[7]!.sort((a, b) => a.wgX - b.wgX || score(a) - score(b));   // narrowest first (wg64x1 lost to wg16x1)
+      // Measured on lavapipe (bench/results/README.md): plain and vec4 register tiles first, then one-row tiles and
+      // workgroup memory; K unrolling, subgroup broadcast and the unrolled staged kind, which lost there, later.
+      const at = [0, 0, 0, 0, 0, 0, 0, 0];
+      const order = [0, 5, 7, 0, 5, 0, 2, 6, 0, 5, 4, 1, 3];
       for (let left = fams.reduce((t, f) => t + f.length, 0); left > 0;) {
         for (const fi of order) { const x = fams[fi]![at[fi]!]; if (x) { out.push(x); at[fi]!++; left--; } }
       }

@@ -47,6 +47,7 @@ const schedules: MatmulSchedule[] = [
   { wgX: 8, wgY: 4, tm: 4, tn: 8, tk: 8, shared: false, vec: true },
   { wgX: 4, wgY: 4, tm: 2, tn: 4, tk: 8, shared: true, vec: true },
   { wgX: 8, wgY: 8, tm: 4, tn: 8, tk: 16, shared: true, ku: 4, vec: true },
+  { wgX: 16, wgY: 1, tm: 8, tn: 4, tk: 8, shared: false, vec: true },      // one row of invocations: lid.y is 0
 ];
 
 describe('vec4 matmul on WebGPU vs the interpreter', () => {
