@@ -5,12 +5,13 @@
  *
  * - `empty`: a mask no pair passes (kv < 0): every tile EMPTY, so the time is the fixed cost of the workgroups
  *   (Q load, normalisation, output writes) plus one tile-map lookup per tile;
- * - `nomask`: no mask, every tile computed without a mask test (what a FULL tile costs);
+ * - `full`: a mask every pair passes (kv >= 0): every tile FULL, the masked kernel's code, no mask test run;
+ * - `nomask`: no mask, every tile computed, no mask code at all;
  * - `dense`: the Transfusion mask with sparse off: every tile computed and every pair tested (a PARTIAL tile);
  * - `sparse`: the Transfusion mask with its tile map (EMPTY skipped, FULL untested, PARTIAL tested);
  * - `causal`: the causal mask (kv <= q) with its tile map: the same skipping without image blocks.
  *
- * From these, per tile: c_full = (nomask - empty) / N, c_partial = (dense - empty) / N, and the sparse time the
+ * From these, per tile: c_full = (full - empty) / N, c_partial = (dense - empty) / N, and the sparse time the
  * tile counts predict if the work spread evenly over the device's threads: empty + F c_full + P c_partial. The
  * load-balance model: lavapipe (Mesa 25 lp_cs_tpool) hands each of its threads one contiguous block of
  * workgroups (num_workgroups / threads, in dispatch order); with the tile classes each thread's share of the
@@ -39,10 +40,13 @@ const idx = (i: number): IExpr => ({ k: 'idx', i, dtype: 'i32' });
 const bool = (op: BinaryOp, a: IExpr, b: IExpr): IExpr => ({ k: 'bin', op, a, b, dtype: 'bool' });
 const NONE: IExpr = bool('lt', idx(2), { k: 'const', v: 0, dtype: 'i32' });
 const CAUSAL: IExpr = bool('le', idx(2), idx(1));
+const ALL: IExpr = bool('ge', idx(2), { k: 'const', v: 0, dtype: 'i32' });
+const rounds = Number(process.env['ROUNDS'] ?? 9);
 const schedules: AttentionSchedule[] = [DEFAULT_ATTENTION, { bq: 64, bk: 16, sparse: true, rows: 8 }];
 
 const modes: { mode: string; c: BenchCase; sparse: boolean }[] = [
   { mode: 'empty', c: attentionCase({ S, H, mask: NONE, maskName: 'none-pass' }), sparse: true },
+  { mode: 'full', c: attentionCase({ S, H, mask: ALL, maskName: 'all-pass' }), sparse: true },
   { mode: 'nomask', c: attentionCase({ S, H, masked: false }), sparse: false },
   { mode: 'dense', c: attentionCase({ S, H }), sparse: false },
   { mode: 'sparse', c: attentionCase({ S, H }), sparse: true },
@@ -73,7 +77,7 @@ for (const s of schedules) {
     console.log(`${name} ${m.mode}: ${chk.correct ? 'correct' : 'WRONG'} (max err ${chk.maxErr.toExponential(1)}), first call ${warm.toFixed(1)} ms`);
   }
 }
-const ts = await interleave(parts, { minRounds: 7, maxRounds: 7, targetMs: 0 });
+const ts = await interleave(parts, { minRounds: rounds, maxRounds: rounds, targetMs: 0 });
 for (const r of runners) r.destroy();
 
 /** Query tile of workgroup x (the rows kind takes tiles in zigzag order: 0, n-1, 1, n-2, ...). */
@@ -81,18 +85,22 @@ const zig = (x: number, n: number) => (x % 2 === 0 ? x / 2 : n - 1 - (x - 1) / 2
 const rows = parts.map((p, j) => ({ schedule: p.schedule, mode: p.mode, correct: p.correct, max_err: p.max_err, median_ms: ts[j]!.median, min_ms: ts[j]!.min, max_ms: ts[j]!.max, n: ts[j]!.samples.length, samples_ms: ts[j]!.samples }));
 const analysis = schedules.map((s) => {
   const name = scheduleName('attention', { ...s, sparse: true });
-  const t = (mode: string) => rows.find((r) => r.schedule === name && r.mode === mode)!.median_ms;
+  // Medians, and the same model on minimums (the least disturbed sample of each: the machine is shared).
+  return [model(s, name, 'median_ms'), model(s, name, 'min_ms')];
+}).flat();
+function model(s: AttentionSchedule, name: string, stat: 'median_ms' | 'min_ms') {
+  const t = (mode: string) => rows.find((r) => r.schedule === name && r.mode === mode)![stat];
   const p = (mode: string) => parts.find((x) => x.schedule === name && x.mode === mode)!;
   const sp = p('sparse'), nqt = sp.nqt, nkt = sp.nkt, N = H * nqt * nkt;
   const count = (cl: Int32Array | null, c: number) => (cl ? cl.reduce((a, x) => a + (x === c ? 1 : 0), 0) * H : 0);
   const F = count(sp.classes, 1), P = count(sp.classes, 2), E = N - F - P;
-  const cFull = (t('nomask') - t('empty')) / N, cPart = (t('dense') - t('empty')) / N, fixed = t('empty');
+  const cFull = (t('full') - t('empty')) / N, cPart = (t('dense') - t('empty')) / N, fixed = t('empty');
   const predicted = fixed + F * cFull + P * cPart;
   // Work per workgroup (in dispatch order: x fastest, then heads), each thread a contiguous block.
-  const work = (cl: Int32Array | null) => {
+  const work = (cl: Int32Array | null, order = (x: number) => zig(x, nqt)) => {
     const w: number[] = [];
     for (let h = 0; h < H; h++) for (let x = 0; x < nqt; x++) {
-      const qt = zig(x, nqt);
+      const qt = order(x);
       let u = fixed / (H * nqt);
       for (let kt = 0; kt < nkt; kt++) { const c = cl ? cl[qt * nkt + kt]! : 1; u += c === 1 ? cFull : c === 2 ? cPart : 0; }
       w.push(u);
@@ -106,19 +114,20 @@ const analysis = schedules.map((s) => {
   };
   const wS = work(sp.classes), wC = work(p('causal').classes);
   return {
-    schedule: name, tiles: { total: N, empty: E, full: F, partial: P, non_empty_fraction: (F + P) / N },
+    schedule: name, stat, tiles: { total: N, empty: E, full: F, partial: P, non_empty_fraction: (F + P) / N },
     fixed_and_lookups_ms: fixed, c_full_us: cFull * 1e3, c_partial_us: cPart * 1e3, partial_over_full: cPart / cFull,
-    sparse_ms: t('sparse'), dense_ms: t('dense'), nomask_ms: t('nomask'), causal_ms: t('causal'),
+    c_nomask_us: (t('nomask') - t('empty')) / N * 1e3, full_over_nomask: t('full') / t('nomask'),
+    sparse_ms: t('sparse'), dense_ms: t('dense'), full_ms: t('full'), nomask_ms: t('nomask'), causal_ms: t('causal'),
     sparse_over_dense: t('sparse') / t('dense'), sparse_over_nomask: t('sparse') / t('nomask'),
     predicted_sparse_ms: predicted, measured_over_predicted: t('sparse') / predicted,
     imbalance_2_threads_sparse: imbalance(wS, 2), imbalance_2_threads_causal: imbalance(wC, 2),
-    imbalance_2_threads_sparse_linear_order: (() => { const w: number[] = []; for (let h = 0; h < H; h++) for (let qt = 0; qt < nqt; qt++) { let u = fixed / (H * nqt); for (let kt = 0; kt < nkt; kt++) { const c = sp.classes ? sp.classes[qt * nkt + kt]! : 1; u += c === 1 ? cFull : c === 2 ? cPart : 0; } w.push(u); } return imbalance(w, 2); })(),
+    imbalance_2_threads_sparse_linear_order: imbalance(work(sp.classes, (x) => x), 2),
   };
-});
+}
 for (const r of rows) console.log(`${r.schedule.padEnd(24)} ${r.mode.padEnd(7)} ${r.median_ms.toFixed(1)} [${r.min_ms.toFixed(1)}-${r.max_ms.toFixed(1)}] ms (${r.n})`);
 for (const a of analysis) console.log(JSON.stringify(a));
 writeFileSync(out, JSON.stringify({
-  device: ctx.deviceString, lp_num_threads: threads, S, H, timing: 'gpu timestamps, interleaved (7 rounds, order rotated)', load_avg_start: load0, load_avg_end: loadavg(),
+  device: ctx.deviceString, lp_num_threads: threads, S, H, timing: `gpu timestamps, interleaved (${rounds} rounds, order rotated)`, load_avg_start: load0, load_avg_end: loadavg(),
   command: `LP_NUM_THREADS=${threads ?? ''} npx tsx bench/attention-cost.ts ${out} ${S} ${H}`, rows, analysis,
 }, null, 2) + '\n');
 await closeGpu();

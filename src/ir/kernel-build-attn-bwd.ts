@@ -18,7 +18,7 @@
  */
 import { dimExpr, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionBwdKernel, type KBuffer, type KExpr, type KSpecial } from './kernel.js';
 import { BARRIER, CONTINUE, aset, array, if_, let_, loop, set, store, substitute, unrolled, var_, type KBody, type KStmt } from './kernel-ir.js';
-import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
+import { accumBlocks, blockRegisters, dotBlocks, eachPair, maskPairs, zigzag } from './kernel-build-rows.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const NEG = kconst(-F32_MAX, 'f32');
@@ -198,13 +198,13 @@ function buildAttentionBwdRows(k: AttentionBwdKernel, c: Ctx): KBody {
   const tileClass = (qt: KExpr, kt: KExpr): KStmt[] => k.tiles !== null
     ? [let_('cls', kload(k.tiles, add(mul(add(mul(v('b0'), v('nqt')), qt), v('nkt')), kt), 'i32')), if_(kbin('eq', v('cls'), i(0)), [CONTINUE])]
     : [];
-  /** ok = in range, then (PARTIAL tiles only, when sparse) the mask at (b0, q, kv). */
-  const okStmts = (inRange: KExpr, q: KExpr, kv: KExpr): KStmt[] => {
-    const gate = k.tiles !== null ? and(kbin('eq', v('cls'), i(2)), v('ok', 'bool')) : v('ok', 'bool');
-    return [set('ok', inRange), ...k.mask ? [if_(gate, [set('ok', substitute(k.mask, { q, kv }))])] : []];
-  };
-  /** Row r (a constant or a loop variable) of this invocation within the tile. */
-  const own = (r: number | KExpr) => add(add(mul(sp('wid.x'), i(tile)), typeof r === 'number' ? i(r * T) : mul(r, i(T))), sp('lix'));
+  /** s = NEG where a pair is out of range or masked (the mask at (b0, q, kv); only PARTIAL tiles when sparse; kernel-build-rows.ts). */
+  const maskScores = (n: number, edge: KExpr, inRange: (r: KExpr, j: KExpr) => KExpr, q: (r: KExpr, j: KExpr) => KExpr, kv: (r: KExpr, j: KExpr) => KExpr) =>
+    maskPairs(R, n, edge, k.tiles !== null ? kbin('eq', v('cls'), i(2)) : null, inRange, k.mask ? (r, j) => substitute(k.mask!, { q: q(r, j), kv: kv(r, j) }) : null,
+      (r, j) => [aset('s', add(mul(r, i(n)), j), NEG)]);
+  /** Row r (a constant or a loop variable) of this invocation within its tile `tix` (tiles in zigzag order: kernel-build-rows.ts). */
+  const own = (r: number | KExpr) => add(add(mul(v('tix'), i(tile)), typeof r === 'number' ? i(r * T) : mul(r, i(T))), sp('lix'));
+  const gt = (a: KExpr, b: KExpr) => kbin('gt', a, b), or = (a: KExpr, b: KExpr) => kbin('or', a, b);
   const common: KStmt[] = [array('s', R * other), ...blockRegisters(R), var_('ok', 'bool', kconst(0, 'bool'))];
   const out = (body: KStmt[], grid: [KExpr, KExpr, KExpr]): KBody => ({ name: k.name, label: k.label, out: k.out, workgroup: [T, 1, 1], grid: { xyz: grid }, shared: [], body });
 
@@ -212,8 +212,8 @@ function buildAttentionBwdRows(k: AttentionBwdKernel, c: Ctx): KBody {
     // Query rows qi<r>; walking the key tiles t.
     const kvOf = (j: KExpr) => add(mul(v('t'), i(bk)), j), kvl = (j: KExpr) => kclamp(kvOf(j), Sk);
     const head: KStmt[] = [
-      let_('qt', sp('wid.x')), let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))),
-      let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
+      let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('tix', zigzag(sp('wid.x'), v('nqt'))), let_('qt', v('tix')),
+      let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hq)), let_('hk', div(mod(v('bh'), Hq), div(Hq, Hkv))), let_('kvbase', mul(add(mul(v('b0'), Hkv), v('hk')), Sk)),
       array('qr', R * D), ...common,
       ...rs.flatMap((r) => [
         let_(`qi${r}`, own(r)), let_(`qc${r}`, kclamp(v(`qi${r}`), Sq)),
@@ -222,10 +222,8 @@ function buildAttentionBwdRows(k: AttentionBwdKernel, c: Ctx): KBody {
     ];
     const scores: KStmt[] = [
       dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => ld(k.kbuf, kAt(kvl(j), d)), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
-      eachPair(R, bk, (r, j) => [
-        ...okStmts(and(lt(kvOf(j), Sk), lt(own(r), Sq)), kclamp(own(r), Sq), kvOf(j)),
-        if_(kun('not', v('ok', 'bool')), [aset('s', add(mul(r, i(bk)), j), NEG)]),
-      ]),
+      ...maskScores(bk, or(gt(mul(add(v('t'), i(1)), i(bk)), Sk), gt(mul(add(v('qt'), i(1)), i(bq)), Sq)),
+        (r, j) => and(lt(kvOf(j), Sk), lt(own(r), Sq)), (r) => kclamp(own(r), Sq), (_, j) => kvOf(j)),
     ];
     const grid: [KExpr, KExpr, KExpr] = [ceilDiv(Sq, bq), mul(B, Hq), i(1)];
     if (k.part === 'stats') {
@@ -270,17 +268,17 @@ function buildAttentionBwdRows(k: AttentionBwdKernel, c: Ctx): KBody {
   const qOf = (j: KExpr) => add(mul(v('qt'), i(bq)), j), ql = (j: KExpr) => kclamp(qOf(j), Sq);
   const p: KStmt[] = [
     dotBlocks(R, bq, D, (r, d) => al('kr', add(i(r * D), d)), (j, d) => ld(k.q, qAt(v('qbh'), ql(j), d)), (r, j, dot) => [aset('s', sAt(r, j), dot)]),
-    eachPair(R, bq, (r, j) => [
-      ...okStmts(and(lt(own(r), Sk), lt(qOf(j), Sq)), qOf(j), own(r)),
-      aset('s', add(mul(r, i(bq)), j), kwhere(v('ok', 'bool'), kun('exp', fsub(fmul(al('s', add(mul(r, i(bq)), j)), f(k.scale)), kload(k.stats, statAt(v('qbh'), ql(j), 0), 'f32'))), f(0))),
-    ]),
+    ...maskScores(bq, or(gt(mul(add(v('kt0'), i(1)), i(bk)), Sk), gt(mul(add(v('qt'), i(1)), i(bq)), Sq)),
+      (r, j) => and(lt(own(r), Sk), lt(qOf(j), Sq)), (_, j) => qOf(j), (r) => own(r)),
+    eachPair(R, bq, (r, j) => [aset('s', add(mul(r, i(bq)), j), kwhere(gt(al('s', add(mul(r, i(bq)), j)), NEG),
+      kun('exp', fsub(fmul(al('s', add(mul(r, i(bq)), j)), f(k.scale)), kload(k.stats, statAt(v('qbh'), ql(j), 0), 'f32'))), f(0)))]),
   ];
   const dsc = dotBlocks(R, bq, Dv, (r, d) => al('vr', add(i(r * Dv), d)), (j, d) => ld(k.dO, oAt(v('qbh'), ql(j), d)), (r, j, dot) => [
     aset('s', sAt(r, j), fmul(al('s', sAt(r, j)), fsub(dot, kload(k.stats, statAt(v('qbh'), ql(j), 1), 'f32')))),
   ]);
   const body: KStmt[] = [
-    let_('kt0', sp('wid.x')), let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hkv)), let_('hk', mod(v('bh'), Hkv)), let_('grp', div(Hq, Hkv)),
-    let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('kvbase', mul(v('bh'), Sk)),
+    let_('nkt', ceilDiv(Sk, bk)), let_('nqt', ceilDiv(Sq, bq)), let_('tix', zigzag(sp('wid.x'), v('nkt'))), let_('kt0', v('tix')),
+    let_('bh', sp('wid.y')), let_('b0', div(v('bh'), Hkv)), let_('hk', mod(v('bh'), Hkv)), let_('grp', div(Hq, Hkv)), let_('kvbase', mul(v('bh'), Sk)),
     array('kr', R * D), ...isK ? [array('vr', R * Dv)] : [], array('acc', R * N), ...common,
     ...rs.flatMap((r) => [
       let_(`kj${r}`, own(r)), let_(`kc${r}`, kclamp(v(`kj${r}`), Sk)),

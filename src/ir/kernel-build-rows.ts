@@ -9,8 +9,8 @@
  *
  * Register arrays used (declare with `blockRegisters`): ba (R x 4 accumulators), bx (R), by (4).
  */
-import { kbin, kconst, type KExpr } from './kernel.js';
-import { aset, array, loop, type KStmt } from './kernel-ir.js';
+import { kbin, kconst, kun, kwhere, type KExpr } from './kernel.js';
+import { aset, array, if_, loop, set, type KStmt } from './kernel-ir.js';
 
 const i = (x: number) => kconst(x);
 const add = (a: KExpr, b: KExpr) => kbin('add', a, b), mul = (a: KExpr, b: KExpr) => kbin('mul', a, b);
@@ -73,4 +73,33 @@ export function accumBlocks(R: number, width: number, n: number, acc: string, ke
     ]),
     ...rs.flatMap((r) => cs.map((x) => aset(acc, at(r, x), reg(r, x)))),
   ]);
+}
+
+/**
+ * Tile x of n in zigzag order (0, n-1, 1, n-2, ...). lavapipe hands each of its threads one contiguous block of
+ * workgroups (Mesa's lp_cs_tpool: num_workgroups / threads each, no stealing), so under a causal-like mask, where
+ * the work of a tile grows with its index, linear order gives the last thread the heavy tiles (1.47x a fair split
+ * for the Transfusion mask at S 2048, bench/attention-cost.ts); zigzag pairs light with heavy (1.00x there).
+ */
+export const zigzag = (x: KExpr, n: KExpr): KExpr =>
+  kwhere(kbin('eq', kbin('mod', x, kconst(2)), kconst(0)), kbin('div', x, kconst(2)), kbin('sub', kbin('sub', n, kconst(1)), kbin('div', x, kconst(2))));
+
+/**
+ * Masking of a tile's R x n scores: `onMasked(r, j)` for the pairs out of range or refused by the mask. The pair
+ * loop runs only where it can find something: out-of-range pairs only in a tile crossing the end (`edge`, uniform
+ * for the workgroup), the mask only in PARTIAL tiles (`partial`: cls == 2) or in every tile when there is no tile
+ * map (partial null). A FULL tile inside the bounds runs no per-pair code at all: that loop made FULL tiles of a
+ * masked kernel 1.4x the cost of an unmasked one (64 x 16, rows 8, S 2048; bench/results/README.md).
+ */
+export function maskPairs(R: number, n: number, edge: KExpr, partial: KExpr | null, inRange: (r: KExpr, j: KExpr) => KExpr,
+  mask: ((r: KExpr, j: KExpr) => KExpr) | null, onMasked: (r: KExpr, j: KExpr) => KStmt[]): KStmt[] {
+  const ok = { k: 'var', name: 'ok', dtype: 'bool' } as const;
+  const test = (masked: boolean) => eachPair(R, n, (r, j) => [
+    set('ok', inRange(r, j)),
+    ...masked && mask ? [if_(ok, [set('ok', mask(r, j))])] : [],
+    if_(kun('not', ok), onMasked(r, j)),
+  ]);
+  if (!mask) return [if_(edge, [test(false)])];
+  if (!partial) return [test(true)];
+  return [if_(edge, [test(false)]), if_(partial, [test(true)])];
 }

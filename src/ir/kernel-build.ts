@@ -15,7 +15,7 @@
 import { dimAsConst, type Dim } from '../core/dim.js';
 import { dimExpr, delinearize, kbin, kcast, kclamp, kconst, kload, kun, kvar, kwhere, type AttentionKernel, type KBuffer, type KExpr, type Kernel, type MapKernel, type MatmulKernel, type RowKernel, type KSpecial } from './kernel.js';
 import { buildAttentionBwd } from './kernel-build-attn-bwd.js';
-import { accumBlocks, blockRegisters, dotBlocks, eachPair } from './kernel-build-rows.js';
+import { accumBlocks, blockRegisters, dotBlocks, eachPair, maskPairs, zigzag } from './kernel-build-rows.js';
 import { buildScatter } from './kernel-build-scatter.js';
 import { BARRIER, BREAK, CONTINUE, RETURN, VEC, aset, array, if_, let_, loop, set, store, substitute, substituteStmts, unrolled, var_, vload, vstore, type KBody, type KStmt } from './kernel-ir.js';
 import { divisible, guardAll, vecIndex, vecRead, type Guard, type VecAccess } from './kernel-vec.js';
@@ -524,15 +524,15 @@ function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   const partAt = (l: KExpr, r: KExpr, j: KExpr) => add(mul(add(mul(add(mul(grp, i(L)), l), i(R)), r), i(bk)), j);
   const dots = dotBlocks(R, bk, D, (r, d) => al('qr', add(i(r * D), d)), (j, d) => kcast(ld(c, k.kbuf, a.kAt(kvl(j), kCol(d))), 'f32'),
     (r, j, dot) => [L > 1 ? aset('part', partAt(lane, i(r), j), dot) : aset('s', sAt(r, j), dot)]);
+  // NEG where the pair is out of range or (every tile when dense, PARTIAL tiles when sparse) masked.
+  const edge = kbin('or', kbin('gt', mul(add(v('t'), i(1)), i(bk)), a.Sk), kbin('gt', mul(add(v('qt'), i(1)), i(bq)), a.Sq));
+  const maskScores = maskPairs(R, bk, edge, k.tiles !== null ? kbin('eq', v('cls'), i(2)) : null, (r, j) => and(lt(kvOf(j), a.Sk), lt(qiOf(r), a.Sq)),
+    k.mask ? (r, j) => substitute(k.mask!, { q: kclamp(qiOf(r), a.Sq), kv: kvOf(j) }) : null, (r, j) => [aset('s', add(mul(r, i(bk)), j), NEG)]);
   const scores: KStmt[] = [
     ...L > 1 ? [dots, BARRIER, eachPair(R, bk, (r, j) => [
       set('ls', f(0)), loop('u', 0, L, [set('ls', fadd(fv('ls'), al('part', partAt(v('u'), r, j))))]), aset('s', add(mul(r, i(bk)), j), fv('ls')),
     ]), BARRIER] : [dots],
-    eachPair(R, bk, (r, j) => [
-      set('ok', and(lt(kvOf(j), a.Sk), lt(qiOf(r), a.Sq))),
-      ...k.mask ? [if_(a.partial(v('ok', 'bool')), [set('ok', substitute(k.mask, { q: kclamp(qiOf(r), a.Sq), kv: kvOf(j) }))])] : [],
-      if_(kun('not', v('ok', 'bool')), [aset('s', add(mul(r, i(bk)), j), NEG)]),
-    ]),
+    ...maskScores,
   ];
   // Per row: the tile's max, the rescale factor of what came before, P = exp(s - max) in place of the scores.
   const softmax: KStmt[] = rs.flatMap((r) => [
@@ -546,10 +546,9 @@ function buildAttentionRows(k: AttentionKernel, c: Ctx): KBody {
   ]);
   const pv = accumBlocks(R, Dv, bk, 'o', (r) => r_('cr', r), (r, j) => al('s', sAt(r, j)), (j, d) => kcast(ld(c, k.v, a.vAt(kvl(j), vCol(d))), 'f32'));
   const body: KStmt[] = [
-    // Workgroups 0, 1, 2, 3 ... take query tiles 0, n-1, 1, n-2 ...: under a causal-like mask the work of a tile
-    // grows with its index, and pairing light with heavy along the grid evened the load over lavapipe's threads
-    // in trials (5-17% at S = 4096).
-    ...a.head, let_('qt', kwhere(kbin('eq', mod(sp('wid.x'), i(2)), i(0)), div(sp('wid.x'), i(2)), sub(sub(v('nqt'), i(1)), div(sp('wid.x'), i(2))))),
+    // Workgroups 0, 1, 2, 3 ... take query tiles 0, n-1, 1, n-2 ... (zigzag: lavapipe's threads each take one
+    // contiguous block of workgroups).
+    ...a.head, let_('qt', zigzag(sp('wid.x'), v('nqt'))),
     ...L > 1 ? [let_('grp', div(sp('lix'), i(L))), let_('lane', mod(sp('lix'), i(L)))] : [],
     array('qr', R * D), array('o', R * Dv), array('s', R * bk), array('mx', R, true), array('l', R, true), array('cr', R, true), ...blockRegisters(R),
     ...rowsHead, ...rs.map((r) => aset('mx', i(r), NEG)),
