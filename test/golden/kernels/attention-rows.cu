@@ -153,19 +153,31 @@ extern "C" __global__ void __launch_bounds__(8) k0_attention(const int* __restri
       s[(48 + ((jc * 4) + 2))] = ba_14;
       s[(48 + ((jc * 4) + 3))] = ba_15;
     }
-    for (int r = 0; r < 4; r += 1) {
-      for (int j = 0; j < 16; j += 1) {
-        ok = ((((t * 16) + j) < dims[0]) && ((((qt * 32) + (r * 8)) + (int)threadIdx.x) < dims[0]));
-        if (((cls == 2) && ok)) {
-          const int t10 = ((t * 16) + j);
-          const int t11 = max(min(b0, 1), 0);
-          const int t12 = g3[t11];
-          const int t13 = (dims[0] - 1);
-          const int t14 = g4[((t11 * dims[0]) + max(min(max(min((((qt * 32) + (r * 8)) + (int)threadIdx.x), t13), 0), t13), 0))];
-          ok = ((t10 < t12) && (t10 <= t14));
+    if (((((t + 1) * 16) > dims[0]) || (((qt + 1) * 32) > dims[0]))) {
+      for (int r = 0; r < 4; r += 1) {
+        for (int j = 0; j < 16; j += 1) {
+          ok = ((((t * 16) + j) < dims[0]) && ((((qt * 32) + (r * 8)) + (int)threadIdx.x) < dims[0]));
+          if ((!ok)) {
+            s[((r * 16) + j)] = (-3.4028234663852886e+38f);
+          }
         }
-        if ((!ok)) {
-          s[((r * 16) + j)] = (-3.4028234663852886e+38f);
+      }
+    }
+    if ((cls == 2)) {
+      for (int r = 0; r < 4; r += 1) {
+        for (int j = 0; j < 16; j += 1) {
+          ok = ((((t * 16) + j) < dims[0]) && ((((qt * 32) + (r * 8)) + (int)threadIdx.x) < dims[0]));
+          if (ok) {
+            const int t10 = ((t * 16) + j);
+            const int t11 = max(min(b0, 1), 0);
+            const int t12 = g3[t11];
+            const int t13 = (dims[0] - 1);
+            const int t14 = g4[((t11 * dims[0]) + max(min(max(min((((qt * 32) + (r * 8)) + (int)threadIdx.x), t13), 0), t13), 0))];
+            ok = ((t10 < t12) && (t10 <= t14));
+          }
+          if ((!ok)) {
+            s[((r * 16) + j)] = (-3.4028234663852886e+38f);
+          }
         }
       }
     }

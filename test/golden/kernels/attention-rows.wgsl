@@ -162,19 +162,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       s[(48i + ((jc * 4i) + 2i))] = ba_14;
       s[(48i + ((jc * 4i) + 3i))] = ba_15;
     }
-    for (var r: i32 = 0i; r < 4i; r += 1i) {
-      for (var j: i32 = 0i; j < 16i; j += 1i) {
-        ok = ((((t * 16i) + j) < dims[0]) && ((((qt * 32i) + (r * 8i)) + i32(lix)) < dims[0]));
-        if (((cls == 2i) && ok)) {
-          let t10: i32 = ((t * 16i) + j);
-          let t11: i32 = max(min(b0, 1i), 0i);
-          let t12: i32 = buf3[t11];
-          let t13: i32 = (dims[0] - 1i);
-          let t14: i32 = buf4[((t11 * dims[0]) + max(min(max(min((((qt * 32i) + (r * 8i)) + i32(lix)), t13), 0i), t13), 0i))];
-          ok = ((t10 < t12) && (t10 <= t14));
+    if (((((t + 1i) * 16i) > dims[0]) || (((qt + 1i) * 32i) > dims[0]))) {
+      for (var r: i32 = 0i; r < 4i; r += 1i) {
+        for (var j: i32 = 0i; j < 16i; j += 1i) {
+          ok = ((((t * 16i) + j) < dims[0]) && ((((qt * 32i) + (r * 8i)) + i32(lix)) < dims[0]));
+          if ((!ok)) {
+            s[((r * 16i) + j)] = (-3.4028234663852886e+38f);
+          }
         }
-        if ((!ok)) {
-          s[((r * 16i) + j)] = (-3.4028234663852886e+38f);
+      }
+    }
+    if ((cls == 2i)) {
+      for (var r: i32 = 0i; r < 4i; r += 1i) {
+        for (var j: i32 = 0i; j < 16i; j += 1i) {
+          ok = ((((t * 16i) + j) < dims[0]) && ((((qt * 32i) + (r * 8i)) + i32(lix)) < dims[0]));
+          if (ok) {
+            let t10: i32 = ((t * 16i) + j);
+            let t11: i32 = max(min(b0, 1i), 0i);
+            let t12: i32 = buf3[t11];
+            let t13: i32 = (dims[0] - 1i);
+            let t14: i32 = buf4[((t11 * dims[0]) + max(min(max(min((((qt * 32i) + (r * 8i)) + i32(lix)), t13), 0i), t13), 0i))];
+            ok = ((t10 < t12) && (t10 <= t14));
+          }
+          if ((!ok)) {
+            s[((r * 16i) + j)] = (-3.4028234663852886e+38f);
+          }
         }
       }
     }
