@@ -54,7 +54,7 @@ export interface BenchRecord {
 }
 export interface Skipped { op: string; variant: string; shape: string; reason: string }
 export interface AttentionRow {
-  S: number; H: number; images: number;
+  S: number; H: number; Hkv?: number; images: number;
   sparse_ms: number; sparse_best: string; dense_ms: number; unfused_ms: number | null; unfused_note?: string;
   nomask_ms: number; sparse_vs_unfused: number | null; mask_vs_nomask: number;
   tiles: { empty: number; full: number; partial: number; total: number };
@@ -107,7 +107,7 @@ export interface BenchResult {
 }
 
 /** One attention table row: sequence length, heads, patches per image. */
-export interface AttentionShape { readonly S: number; readonly H: number; readonly patches: number }
+export interface AttentionShape { readonly S: number; readonly H: number; readonly Hkv?: number; readonly patches: number }
 
 export interface Progress { add(n: number): void; tick(label: string): void }
 
@@ -419,21 +419,29 @@ class Bencher {
     };
   }
 
-  async attentionRow({ S, H, patches }: AttentionShape): Promise<void> {
-    const masked = attentionCase({ S, H, patches });
+  async attentionRow({ S, H, Hkv = H, patches }: AttentionShape): Promise<void> {
+    const masked = attentionCase({ S, H, Hkv, patches });
     // Sparse tilings (fewer for long sequences: each call is slow on a software GPU) and the dense default;
-    // unfused and no-mask as whole plans: all interleaved in one measurement.
+    // unfused and no-mask as whole plans: all interleaved in one measurement. Also the first sparse candidate
+    // with the head dim split across lanes (up to S 2048: 3x slower than the rows kind here) and, for grouped
+    // heads, the gqa candidates (query heads of a KV group in one workgroup).
     const nSparse = this.o.quick ? 1 : S <= 512 ? 5 : 2;
+    type A = { sparse: boolean; lanes?: number; gqa?: boolean };
+    const extra = (all: Variant[]) => this.o.quick ? [] : [
+      ...S <= 2048 ? all.filter((v) => (v.schedule as A).sparse && ((v.schedule as A).lanes ?? 1) > 1).slice(0, 1) : [],
+      ...all.filter((v) => (v.schedule as A).sparse && (v.schedule as A).gqa),
+    ];
     const plan = lowerCase(masked.graph);
     const runners: PlanRunner[] = [new PlanRunner(this.ctx, masked.graph, plan, masked.dims, masked.inputs, new Map())];
     try {
       const fused = await this.variantParts(masked, runners[0]!, plan, 'attention', (all) => [
-        ...all.filter((v) => (v.schedule as { sparse: boolean }).sparse).slice(0, nSparse),
-        ...all.filter((v) => !(v.schedule as { sparse: boolean }).sparse).slice(0, 1),
+        ...all.filter((v) => (v.schedule as A).sparse).slice(0, nSparse),
+        ...extra(all).filter((v) => !all.filter((w) => (w.schedule as A).sparse).slice(0, nSparse).includes(v)),
+        ...all.filter((v) => !(v.schedule as A).sparse).slice(0, 1),
       ]);
       const unfusedPlan = lowerCase(masked.graph, { attention: 'unfused' });
       const unfused = await this.planPart(masked, unfusedPlan, 'attention', 'unfused', runners);
-      const nomaskCase = attentionCase({ S, H, patches, masked: false });
+      const nomaskCase = attentionCase({ S, H, Hkv, patches, masked: false });
       const nm = await this.planPart(nomaskCase, lowerCase(nomaskCase.graph), 'attention', 'fused_nomask', runners);
       const parts = [...fused, ...(unfused ? [unfused] : []), ...(nm ? [nm] : [])];
       const ts = await this.interleave(parts, `attention S${S}`);
@@ -445,7 +453,7 @@ class Bencher {
       if (!sp || !dn || !nmr || !nmr.correct || (uf && !uf.correct)) { this.res.notes.push(`attention S=${S}: a variant failed its check; row incomplete`); return; }
       const peak = (p: KernelPlan) => planMemory(p, {}).plannedBytes;
       this.res.attention_table.push({
-        S, H, images: masked.meta['images'] as number, sparse_ms: sp.median_ms, sparse_best: sp.variant, dense_ms: dn.median_ms,
+        S, H, ...Hkv !== H ? { Hkv } : {}, images: masked.meta['images'] as number, sparse_ms: sp.median_ms, sparse_best: sp.variant, dense_ms: dn.median_ms,
         unfused_ms: uf ? uf.median_ms : null, ...(uf ? {} : { unfused_note: 'does not fit (S x S scores exceed maxStorageBufferBindingSize)' }),
         nomask_ms: nmr.median_ms, sparse_vs_unfused: uf ? Math.round((uf.median_ms / sp.median_ms) * 100) / 100 : null,
         mask_vs_nomask: Math.round((sp.median_ms / nmr.median_ms) * 1000) / 1000, tiles: counts,

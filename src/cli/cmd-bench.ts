@@ -16,11 +16,12 @@ import { chooseEntry } from './defaults.js';
 
 const OPS = ['host', 'matmul', 'attention', 'row', 'map', 'rmsnorm', 'rope', 'elementwise', 'compute', 'peers', 'generate', 'attention-bwd', 'train-step'];
 
-type AttentionShape = { S: number; H: number; patches: number };
+type AttentionShape = { S: number; H: number; Hkv?: number; patches: number };
 
 /**
- * --shapes: comma-separated; N or MxKxN is a matmul, S or ShH an attention row (S tokens, H heads, default 8).
- * Without --op, attention shapes are written sS or sShH (s1024h2) so one list can hold both.
+ * --shapes: comma-separated; N or MxKxN is a matmul, S or ShH an attention row (S tokens, H heads, default 8;
+ * ShHkvK: K KV heads, grouped-query attention). Without --op, attention shapes are written sS, sShH or sShHkvK
+ * (s1024h2, s1024h8kv2) so one list can hold both.
  */
 function parseShapes(s: string, op: string | undefined): { matmul?: number[][]; attention?: AttentionShape[] } {
   if (op !== undefined && op !== 'matmul' && op !== 'attention') throw new UsageError('--shapes applies to matmul and attention only');
@@ -28,11 +29,12 @@ function parseShapes(s: string, op: string | undefined): { matmul?: number[][]; 
   if (!parts.length) throw new UsageError('--shapes is empty');
   const out: { matmul?: number[][]; attention?: AttentionShape[] } = {};
   for (const p of parts) {
-    const att = op === 'attention' ? /^s?(\d+)(?:h(\d+))?$/.exec(p) : /^s(\d+)(?:h(\d+))?$/.exec(p);
+    const att = op === 'attention' ? /^s?(\d+)(?:h(\d+)(?:kv(\d+))?)?$/.exec(p) : /^s(\d+)(?:h(\d+)(?:kv(\d+))?)?$/.exec(p);
     if (att) {
-      const S = Number(att[1]), H = Number(att[2] ?? 8);
+      const S = Number(att[1]), H = Number(att[2] ?? 8), Hkv = Number(att[3] ?? H);
       if (!(S >= 16 && S <= 65536 && H >= 1 && H <= 64)) throw new UsageError(`--shapes: attention '${p}' needs S in 16..65536 and H in 1..64`);
-      (out.attention ??= []).push({ S, H, patches: 256 });
+      if (!(Hkv >= 1 && H % Hkv === 0)) throw new UsageError(`--shapes: attention '${p}': the KV heads (${Hkv}) must divide the query heads (${H})`);
+      (out.attention ??= []).push({ S, H, ...Hkv !== H ? { Hkv } : {}, patches: 256 });
       continue;
     }
     const dims = p.split('x').map((d) => (/^\d+$/.test(d) ? Number(d) : NaN));

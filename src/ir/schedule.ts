@@ -39,6 +39,13 @@ export const DEFAULT_MATMUL: MatmulSchedule = { wgX: 8, wgY: 8, tm: 4, tn: 4, tk
  * kind (rows 1: K/V tiles in workgroup memory shared by bq invocations) is in the tuner's space for real GPUs.
  */
 export const DEFAULT_ATTENTION: AttentionSchedule = { bq: 32, bk: 16, sparse: true, rows: 4 };
+/**
+ * Prefill of a known length of at least LONG_ATTENTION query rows: 64-row tiles, 8 rows per invocation. On lavapipe
+ * it ran 1.5x the 32 x 16 rows-4 default at S 2048 (154 vs 233 ms, bench/results/README.md); below that length
+ * (and for a symbolic one) the smaller tile keeps more workgroups and finer block sparsity.
+ */
+export const DEFAULT_ATTENTION_LONG: AttentionSchedule = { bq: 64, bk: 16, sparse: true, rows: 8 };
+export const LONG_ATTENTION = 256;
 /** The flash backward's (stats, dq, dk, dv): rows per invocation of each part's own tile (query rows, key rows in dk / dv). */
 export const DEFAULT_ATTENTION_BWD: AttentionSchedule = { bq: 32, bk: 32, sparse: true, rows: 4 };
 /** The staged kind's default (one query row per invocation, K/V tiles in workgroup memory). */
@@ -66,7 +73,7 @@ const rowsKind = (a: AttentionSchedule): boolean => rowsOf(a) > 1 || lanesOf(a) 
 /** The default attention schedule for these shapes. */
 export function defaultAttention(Sq: Dim): AttentionSchedule {
   const sq = dimAsConst(Sq);
-  return sq !== undefined && sq <= 4 ? DEFAULT_DECODE : DEFAULT_ATTENTION;
+  return sq !== undefined && sq <= 4 ? DEFAULT_DECODE : sq !== undefined && sq >= LONG_ATTENTION ? DEFAULT_ATTENTION_LONG : DEFAULT_ATTENTION;
 }
 
 // ---- names, the tuner's space, validation -----------------------------------------------------------------

@@ -4,14 +4,14 @@
  * workgroup memory, rows dividing the tile, storage buffers per stage).
  */
 import { describe, expect, it } from 'vitest';
-import { dimConst } from '../../src/core/dim.js';
+import { dimConst, dimSym } from '../../src/core/dim.js';
 import { CUDA_LIMITS } from '../../src/codegen-cuda/cuda.js';
 import { WEBGPU_LIMITS } from '../../src/codegen-wgsl/wgsl.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import type { AttentionBwdKernel, AttentionKernel, AttentionSchedule } from '../../src/ir/kernel.js';
 import { lowerGraph } from '../../src/ir/lower.js';
-import { DEFAULT_ATTENTION, fitAttention, scheduleCandidates, scheduleForTarget, scheduleName, scheduleViolation } from '../../src/ir/schedule.js';
+import { DEFAULT_ATTENTION, DEFAULT_ATTENTION_LONG, DEFAULT_DECODE, LONG_ATTENTION, defaultAttention, fitAttention, scheduleCandidates, scheduleForTarget, scheduleName, scheduleViolation } from '../../src/ir/schedule.js';
 import { transfusionMask } from '../numeric/helpers.js';
 
 const sh = (...n: number[]) => n.map(dimConst);
@@ -41,6 +41,15 @@ describe('attention schedules', () => {
     expect(cands.some((s) => !s.sparse)).toBe(true);
     for (const s of cands) for (const lim of [WEBGPU_LIMITS, CUDA_LIMITS]) expect(scheduleViolation(fwd, s, lim), scheduleName('attention', s)).toBeNull();
     expect(new Set(cands.map((s) => scheduleName('attention', s))).size).toBe(new Set(cands.map((s) => JSON.stringify(s))).size);
+  });
+
+  it('the default depends on the query length: decode, short or symbolic, long (64-row tiles, 8 rows each)', () => {
+    expect(defaultAttention(dimConst(1))).toEqual(DEFAULT_DECODE);
+    expect(defaultAttention(dimConst(LONG_ATTENTION - 1))).toEqual(DEFAULT_ATTENTION);
+    expect(defaultAttention(dimSym('S'))).toEqual(DEFAULT_ATTENTION);
+    expect(defaultAttention(dimConst(LONG_ATTENTION))).toEqual(DEFAULT_ATTENTION_LONG);
+    expect(DEFAULT_ATTENTION_LONG).toMatchObject({ bq: 64, rows: 8, sparse: true });
+    for (const lim of [WEBGPU_LIMITS, CUDA_LIMITS]) expect(scheduleViolation(fwd, DEFAULT_ATTENTION_LONG, lim)).toBeNull();
   });
 
   it('rejects rows that do not divide the tile, too many invocations, too much workgroup memory', () => {
