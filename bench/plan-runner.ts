@@ -127,6 +127,20 @@ export class PlanRunner {
     return stats(per);
   }
 
+  /**
+   * GPU ms per instance of the kernels `of`, timed inside whole runs of the plan (every kernel in order, `iters`
+   * runs in one submission after `warmup` untimed ones): each kernel meets its inputs as the run leaves them, not
+   * as a loop of it alone does (on lavapipe a kernel alone in a loop ran up to 1.8x faster or slower than in the
+   * forward: bench/results/README.md, tiny forward).
+   */
+  async timeWithin(of: readonly number[], warmup: number, iters: number): Promise<Timing> {
+    const one = this.capture(this.plan.kernels.map((_, i) => i));
+    if (warmup > 0) await this.ex.run(Array.from({ length: warmup }, () => one).flat());
+    const res = await this.ex.run(Array.from({ length: iters }, () => one).flat(), { profile: true });
+    if (res.timings.length !== iters * one.length) throw new Error(`no GPU timestamps on this adapter (${res.warning ?? 'timestamp-query missing'})`);
+    return stats(Array.from({ length: iters }, (_, it) => of.reduce((s, i) => s + res.timings[it * one.length + i]!.ms, 0) / of.length));
+  }
+
   /** Wall ms per call, submit through the output on the host (how the peers are timed). */
   async wall(which: readonly number[] | readonly Dispatch[], iters: number, readBuf: number): Promise<Timing> {
     const one = which.map((x) => (typeof x === 'number' ? this.dispatch(x) : x));

@@ -229,10 +229,10 @@ class Bencher {
       }
       function sigTime(i: number) { return bySig.get(sig[i]!)!.reduce((s, j) => s + prof.perKernel[j]!, 0); }
       targets = targets.filter((i) => this.o.op === undefined || this.o.op === plan.kernels[i]!.kind || this.o.op === plan.kernels[i]!.opKind);
-      // --tune: the first 12 candidates of a matmul (every family's likeliest: src/ir/schedule.ts), 10 of an
-      // attention, 8 of a row or map kernel: about 180 for the tiny Transfusion forward, which a budget of 900 s
-      // covers on lavapipe (3-4 s each), so the search tries the same candidates every run.
-      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 12 : k.kind === 'attention' ? 10 : 8) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
+      // --tune: the first 10 candidates of a matmul (every family's likeliest: src/ir/schedule.ts), 8 of an
+      // attention or row kernel, 6 of a map: about 165 for the tiny Transfusion forward, which a budget of 1200 s
+      // covers on lavapipe at load 8 (4-5 s each), so the search tries the same candidates every run.
+      const cap = (k: Kernel) => (o.tune ? (k.kind === 'matmul' ? 10 : k.kind === 'map' || k.kind === 'scatter' ? 6 : 8) : o.quick ? (k.kind === 'matmul' ? 3 : 2) : k.kind === 'matmul' ? 10 : 5);
       const lists = targets.map((i) => ({ i, ...variantsFor(plan.kernels[i]!, this.ctx.limits, dims, cap(plan.kernels[i]!)) }));
       o.progress.add(lists.reduce((s, l) => s + l.variants.length, 0));
 
@@ -243,21 +243,24 @@ class Bencher {
       // Rank by rank across kernels (every kernel's default, then every kernel's likeliest candidate, ...), so a
       // budget that runs out leaves every kernel with its likeliest candidates tried, the same ones every run.
       const found = new Map<number, { v: Variant; t: Timing; ok: boolean }[]>(lists.map((l) => [l.i, []]));  // t is re-set by the confirmation below
+      // A candidate goes on every instance of the signature (as the tune cache applies it) and is timed inside
+      // whole forwards (PlanRunner.timeWithin): ms per instance as the forward runs it.
+      const on = (i: number, s: Variant['schedule']) => bySig.get(sig[i]!)!.reduce((p, j) => withSchedule(p, j, s), plan);
+      const within = (i: number) => runner.timeWithin(bySig.get(sig[i]!)!, 1, o.quick ? 3 : 2 * this.minIters);
       const ranks = Math.max(0, ...lists.map((l) => l.variants.length));
       for (let rank = 0; rank < ranks; rank++) for (const { i, variants, pruned } of lists) {
         const k = plan.kernels[i]!, v = variants[rank];
         if (!v) continue;
         const results = found.get(i)!;
         if (o.tune && !v.isDefault && (performance.now() - t0) / 1000 > o.budgetS) { stoppedByBudget = true; o.progress.tick('budget spent'); continue; }
-        const vp = withSchedule(plan, i, v.schedule);
-        await runner.use(vp);
+        await runner.use(on(i, v.schedule));
         const c = await check();
-        const t = await this.time(runner, [i]);
+        const t = await within(i);
         results.push({ v, t, ok: c.correct });
         this.record({
           op: k.opKind, variant: v.name, shape: kernelShape(k, dims), backend: 'webgpu', ...timingFields(t), ...rates(k, plan, dims, t.median),
           correct: c.correct, max_err: c.maxErr, group: 'model', kernel: k.name, is_default: v.isDefault, timing: 'gpu', iters: t.samples.length,
-          ...(pruned ? { note: `${pruned} variants pruned (device limits or wasteful tiles)` } : {}),
+          note: `timed inside the forward, per instance (${bySig.get(sig[i]!)!.length})${pruned ? `; ${pruned} variants pruned (device limits or wasteful tiles)` : ''}`,
         });
         o.progress.tick(`${k.name} ${v.name}`);
       }
@@ -269,8 +272,8 @@ class Bencher {
           // A shared 2-core machine is noisy: re-time default and winner alternately before believing a win.
           const d: number[] = [], w: number[] = [];
           for (let round = 0; round < 3; round++) for (const [r, into] of [[dflt, d], [best, w]] as const) {
-            await runner.use(withSchedule(plan, i, r.v.schedule));
-            into.push((await runner.time([i], 1, this.minIters)).median);
+            await runner.use(on(i, r.v.schedule));
+            into.push((await within(i)).median);
           }
           const dm = stats(d).median, wm = stats(w).median;
           best = wm < dm ? { ...best, t: { ...best.t, median: wm } } : dflt;
