@@ -14,7 +14,7 @@ import { unionOrigins } from './provenance.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { dimAdd as addDim, dimAsConst, dimConst, shapeProduct, type Dim, type Shape } from '../core/dim.js';
 import { graphNodes, type Graph, type IExpr, type Node } from './graph.js';
-import { DEFAULT_ATTENTION_BWD, DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention } from './schedule.js';
+import { DEFAULT_MAP, DEFAULT_MATMUL, DEFAULT_ROW, defaultAttention, defaultAttentionBwd } from './schedule.js';
 import {
   delinearize, dimExpr, kadd, kbin, kcast, kclamp, kconst, kload, kmul, kun, kvar, kwhere, linearize,
   type AttentionSchedule, type KBuffer, type KExpr, type Kernel, type KernelPlan, type KVar, type MapSchedule, type MatmulSchedule, type RowSchedule, type TileMapSpec,
@@ -525,7 +525,7 @@ class Lowering {
     const mask = arg.mask ? this.iexpr(arg.mask, [kvar('b0'), kvar('q'), kvar('kv')], n.src.slice(5)) : null;
     const base = { B, Hq, Hkv, Sq, Sk, D, Dv, q: qb, kbuf: kb, v: vb, o: ob, dO: gb, mask, scale: arg.scale, reads: [] as number[], opKind: 'attention_grad' };
     const push = (part: 'stats' | 'dq' | 'dk' | 'dv', out: number, stats: number) => {
-      const sched = this.opts.attentionSchedule && !this.opts.attentionSchedule.splitk ? this.opts.attentionSchedule : DEFAULT_ATTENTION_BWD;
+      const sched = this.opts.attentionSchedule && !this.opts.attentionSchedule.splitk ? this.opts.attentionSchedule : defaultAttentionBwd(Sq);
       const name = this.kname(`attention_${part}`);
       let tiles: number | null = null;
       if (mask && sched.sparse) {

@@ -13,6 +13,7 @@ import { Builder } from '../../src/ir/builder.js';
 import type { IExpr, Node } from '../../src/ir/graph.js';
 import type { LowerOptions } from '../../src/ir/lower.js';
 import { Rng } from '../../src/runtime/rng.js';
+import { DEFAULT_ATTENTION_BWD_LONG } from '../../src/ir/schedule.js';
 import { closeGpu } from '../../src/runtime/webgpu/device.js';
 import { nvccAvailable, nvccCompile } from '../../src/runtime/cuda/nvcc.js';
 import { checkGraph } from '../cuda/numeric-helpers.js';
@@ -77,6 +78,7 @@ describe('flash attention backward on the CUDA CPU emulation', () => {
     ['block-sparse, D = Dv = 128, S 21, rows 2 of 8 x 8', { B: 2, Hq: 2, Hkv: 1, S: 21, D: 128, Dv: 128, seed: 7 }, { attentionSchedule: { bq: 8, bk: 8, sparse: true, rows: 2 } }],
     ['rows 4 of 16 x 16, block-sparse', { ...SMALL, seed: 8 }, { attentionSchedule: { bq: 16, bk: 16, sparse: true, rows: 4 } }],
     ['rows 3 of 12 x 12, dense, S 29', { ...SMALL, S: 29, seed: 9 }, { attentionSchedule: { bq: 12, bk: 12, sparse: false, rows: 3 } }],
+    ['rows 8 of 64 x 64 (the default for long sequences), block-sparse, S 150', { ...SMALL, S: 150, seed: 10 }, { attentionSchedule: DEFAULT_ATTENTION_BWD_LONG }],
   ] as [string, Case, LowerOptions][]) {
     it(`GQA, random layouts, fully masked rows: ${what}`, async () => {
       const c = build(cs);
@@ -105,6 +107,7 @@ describe('flash attention backward on WebGPU', () => {
   it.each([
     ['the default schedule (rows kind)', {}],
     ['the staged kind, block-sparse 16 x 16', { attentionSchedule: { bq: 16, bk: 16, sparse: true } }],
+    ['the default for long sequences (rows 8 of 64 x 64)', { attentionSchedule: DEFAULT_ATTENTION_BWD_LONG }],
   ] as [string, LowerOptions][])('GQA, random layouts, fully masked rows, S 37: %s', async (_, opts) => {
     const c = build(SMALL);
     const r = await runBoth(programOf(c.outputs), c.values, new Map(), opts);

@@ -11,7 +11,7 @@ import { Builder } from '../../src/ir/builder.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import type { AttentionBwdKernel, AttentionKernel, AttentionSchedule } from '../../src/ir/kernel.js';
 import { lowerGraph } from '../../src/ir/lower.js';
-import { DEFAULT_ATTENTION, DEFAULT_ATTENTION_LONG, DEFAULT_DECODE, LONG_ATTENTION, defaultAttention, fitAttention, scheduleCandidates, scheduleForTarget, scheduleName, scheduleViolation } from '../../src/ir/schedule.js';
+import { DEFAULT_ATTENTION, DEFAULT_ATTENTION_BWD, DEFAULT_ATTENTION_BWD_LONG, DEFAULT_ATTENTION_LONG, DEFAULT_DECODE, LONG_ATTENTION, defaultAttention, defaultAttentionBwd, fitAttention, scheduleCandidates, scheduleForTarget, scheduleName, scheduleViolation } from '../../src/ir/schedule.js';
 import { transfusionMask } from '../numeric/helpers.js';
 
 const sh = (...n: number[]) => n.map(dimConst);
@@ -50,6 +50,11 @@ describe('attention schedules', () => {
     expect(defaultAttention(dimConst(LONG_ATTENTION))).toEqual(DEFAULT_ATTENTION_LONG);
     expect(DEFAULT_ATTENTION_LONG).toMatchObject({ bq: 64, rows: 8, sparse: true });
     for (const lim of [WEBGPU_LIMITS, CUDA_LIMITS]) expect(scheduleViolation(fwd, DEFAULT_ATTENTION_LONG, lim)).toBeNull();
+    // The backward likewise (S 100 here: the short one).
+    expect(bwd('dq').schedule).toMatchObject({ bq: DEFAULT_ATTENTION_BWD.bq, bk: DEFAULT_ATTENTION_BWD.bk, rows: DEFAULT_ATTENTION_BWD.rows });
+    expect(defaultAttentionBwd(dimSym('S'))).toEqual(DEFAULT_ATTENTION_BWD);
+    expect(defaultAttentionBwd(dimConst(LONG_ATTENTION))).toEqual(DEFAULT_ATTENTION_BWD_LONG);
+    for (const part of ['dq', 'dk', 'dv']) expect(scheduleViolation(bwd(part), DEFAULT_ATTENTION_BWD_LONG, CUDA_LIMITS)).toBeNull();
   });
 
   it('rejects rows that do not divide the tile, too many invocations, too much workgroup memory', () => {
