@@ -63,3 +63,20 @@ async function nvccClean(source: string): Promise<void> {
   expect(r.errors).toEqual([]);
   expect(r.warnings).toEqual([]);
 }
+
+describe('vec4 matmul under AddressSanitizer (the emulation allocates buffers at their exact size)', () => {
+  // Every kind (register, B read along K, workgroup memory, one row) at sizes that take the vector path, the
+  // scalar fallback, and empty operands: no read or write past a buffer, whatever the dims.
+  const kinds: MatmulSchedule[] = [schedules[1]!, schedules[2]!, schedules[3]!];
+  it.each(kinds)('schedule %o: aligned, ragged and size-1 dims run clean and match', async (schedule) => {
+    const [S, D, E] = ['S', 'D', 'E'].map(dimSym) as [Dim, Dim, Dim];
+    for (const [s, d, e] of [[9, 24, 16], [5, 23, 18], [1, 4, 4], [3, 4, 1]] as const) {
+      const g = new Builder();
+      const x = g.input('x', 'f32', [S, D]), w = g.input('w', 'f32', [D, E]), kt = g.input('kt', 'f32', [E, D]);
+      const values = new Map([['x', hostTensor('f32', [s, d], rand(s * d, s + 1))], ['w', hostTensor('f32', [d, e], rand(d * e, d))], ['kt', hostTensor('f32', [e, d], rand(e * d, e + 2))]]);
+      const outputs = [{ name: 'y', node: g.matmul(x, w) }, { name: 'qk', node: g.matmul(x, g.permute(kt, [1, 0])) }];
+      const r = await checkGraph({ inputs: [x, w, kt] as never, outputs, values, symbols: ['S', 'D', 'E'] }, { matmulSchedule: schedule }, { sanitize: 'address' });
+      for (const c of r.cmp) expect(c.maxErr, `${c.name} ${s}x${d}x${e}`).toBeLessThanOrEqual(1e-4 * Math.max(1, c.scale));
+    }
+  }, 600_000);
+});

@@ -8,6 +8,7 @@ import type { Graph, Node, ParamInfo, Program } from '../../src/ir/graph.js';
 import { interpret } from '../../src/ir/interpreter.js';
 import type { LowerOptions } from '../../src/ir/lower.js';
 import { compileCudaEntry, runCudaEntryOnCpu, type CompiledCudaEntry, type CudaRunOutput } from '../../src/runtime/cuda/program.js';
+import type { CpuRunOptions } from '../../src/runtime/cuda/cpu-run.js';
 
 export function rand(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0 || 1;
@@ -43,13 +44,13 @@ export interface GraphCase {
 }
 
 /** Lowers, renders and emulates the graph, checks it against the interpreter; returns the compiled entry for more checks. */
-export async function checkGraph(c: GraphCase, opts: LowerOptions = {}): Promise<{ compiled: CompiledCudaEntry; run: CudaRunOutput; cmp: Comparison[] }> {
+export async function checkGraph(c: GraphCase, opts: LowerOptions = {}, runOpts: CpuRunOptions = {}): Promise<{ compiled: CompiledCudaEntry; run: CudaRunOutput; cmp: Comparison[] }> {
   const graph: Graph = { entry: 'test', inputs: c.inputs, outputs: c.outputs };
   const params = c.params ?? [];
   const program: Program = { model: 'test', preset: 'test', config: {}, symbols: c.symbols ?? [], params: params.map((p) => p.info), entries: [graph] };
   const compiled = compileCudaEntry(program, 'test', opts);
   const weights = new Map(params.map((p) => [p.info.name, p.value]));
-  const run = await runCudaEntryOnCpu(compiled, program, weights, c.values);
+  const run = await runCudaEntryOnCpu(compiled, program, weights, c.values, runOpts);
   const ref = interpret(c.outputs.map((o) => o.node), { inputs: c.values, params: weights, dims: run.dims });
   return { compiled, run, cmp: compareOutputs(graph, run, ref) };
 }

@@ -154,6 +154,13 @@ describe('GpuExecutor', () => {
     expect([...new Uint8Array(await ex.read('s', 5))]).toEqual([9, 9, 9, 0, 5]);
   });
 
+  it('pads every allocation to a multiple of 16 bytes (a vec4 binding reaches every element)', () => {
+    for (const [n, want] of [[0, 16], [4, 16], [12, 16], [20, 32], [404, 416], [1024, 1024]] as const) {
+      ex.alloc('pad', n);
+      expect(ex.size('pad'), `${n} bytes`).toBe(want);
+    }
+  });
+
   it('rejects an allocation above maxBufferSize with a clear message', () => {
     const max = ctx.limits.maxBufferSize;
     expect(() => ex.alloc('huge', max + 1)).toThrow(/buffer 'huge' needs \d+ bytes, more than this GPU's maxBufferSize/);
