@@ -15,9 +15,16 @@ export interface MemoryPlan {
   readonly tempNaiveBytes: number;
 }
 
+/**
+ * Bytes a device buffer of `bytes` payload takes: the one padding rule of every GPU buffer, a multiple of 16
+ * bytes (at least 16), so a kernel that binds it as `array<vec4<f32>>` (vector loads, src/ir/kernel-ir.ts)
+ * reaches every element. The WebGPU executor allocates by it; memory figures count by it.
+ */
+export const storageBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
+
 export function planMemory(plan: KernelPlan, dims: Readonly<Record<string, number>>): MemoryPlan {
   const n = plan.buffers.length;
-  const bytes = plan.buffers.map((b) => Math.max(4, Math.ceil((bufferNumel(b, dims) * byteSize(b.dtype)) / 4) * 4));
+  const bytes = plan.buffers.map((b) => storageBytes(bufferNumel(b, dims) * byteSize(b.dtype)));
   const first = new Array<number>(n).fill(Infinity), last = new Array<number>(n).fill(-1);
   plan.kernels.forEach((k, i) => {
     for (const b of [...k.reads, k.out]) { first[b] = Math.min(first[b]!, i); last[b] = Math.max(last[b]!, i); }

@@ -17,7 +17,7 @@ import type { Graph, Program } from '../ir/graph.js';
 import { storeInPlace } from '../ir/in-place.js';
 import { bufferNumel, type KernelPlan } from '../ir/kernel.js';
 import { planEntry } from '../ir/pipeline.js';
-import { planMemory } from '../runtime/memory-plan.js';
+import { planMemory, storageBytes } from '../runtime/memory-plan.js';
 import { gradName, mName, newName, optimizerGraph, vName } from './optim-graph.js';
 import type { AdamWConfig } from './optim.js';
 
@@ -38,7 +38,7 @@ export interface StepMemory {
 }
 
 const bytesOf = (plan: KernelPlan, b: number, dims: Readonly<Record<string, number>>) =>
-  Math.max(4, Math.ceil((bufferNumel(plan.buffers[b]!, dims) * byteSize(plan.buffers[b]!.dtype)) / 4) * 4);
+  storageBytes(bufferNumel(plan.buffers[b]!, dims) * byteSize(plan.buffers[b]!.dtype));
 
 /** Slot bytes of a plan's scratch: slots of buffers that are not inputs, parameters or `own` outputs. */
 function scratchSlots(plan: KernelPlan, dims: Readonly<Record<string, number>>, own: ReadonlySet<string>): { slots: number[]; naive: number } {
@@ -67,7 +67,7 @@ export function trainStepMemory(program: Program, dims: Readonly<Record<string, 
     output, source: output.startsWith('new.') ? op0.params.find((x) => x.name === p.name)!.buf : op0.inputs.find((i) => i.name === output)!.buf,
   })));
   const { plan: op, inPlace } = storeInPlace(op0, pairs);
-  const params = program.params.reduce((a, p) => a + 4 * Math.max(1, p.shape.reduce((x, y) => x * y, 1)), 0);
+  const params = program.params.reduce((a, p) => a + storageBytes(4 * p.shape.reduce((x, y) => x * y, 1)), 0);
   const grads = new Set(program.params.map((p) => gradName(p.name)));
   const inputs = gp.inputs.reduce((a, i) => a + bytesOf(gp, i.buf, dims), 0);
   const g = scratchSlots(gp, dims, grads), o = scratchSlots(op, {}, new Set(inPlace));

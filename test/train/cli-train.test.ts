@@ -55,7 +55,7 @@ describe('tfx train', () => {
     expect(A.get('adam.step')!.data[0]).toBe(3);
     for (const [k, t] of A) expect(Buffer.from(C.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
     expect(Buffer.from(B.get('adam.m.lm_head')!.data.buffer).equals(Buffer.from(A.get('adam.m.lm_head')!.data.buffer))).toBe(false);
-  });
+  }, 360_000); // three processes, each compiling its pipelines: minutes on a cold shader cache on a loaded lavapipe
   it('--dry-run prints the memory of a step from the plans, without --steps', () => {
     const r = tfx('train', SPEC, '--preset', 'tiny', '--dry-run', '--batch', '2', '--seq', '32');
     expect(r.code, r.err).toBe(0);

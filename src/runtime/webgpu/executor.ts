@@ -4,6 +4,7 @@
 import { createPipelineChecked } from './check.js';
 import { type GpuContext, throwDeviceErrors } from './device.js';
 import { TfxError } from '../../errors.js';
+import { storageBytes } from '../memory-plan.js';
 
 export interface Dispatch {
   readonly label: string;
@@ -66,14 +67,13 @@ export class GpuExecutor {
   constructor(readonly ctx: GpuContext) {}
 
   /**
-   * (Re)allocates buffer `id`, zero-filled. The one padding rule of every GPU buffer (inputs, parameters, memory
-   * plan slots, outputs written in place): its size is rounded up to a multiple of 16 bytes (min 16), so a kernel
-   * that binds it as `array<vec4<f32>>` (vector loads, src/ir/kernel-ir.ts) reaches every element. Buffers are
-   * bound whole, never at an offset.
+   * (Re)allocates buffer `id`, zero-filled, padded by the one rule of every GPU buffer (inputs, parameters,
+   * memory plan slots, outputs written in place): storageBytes (memory-plan.ts). Buffers are bound whole, never
+   * at an offset.
    */
   alloc(id: string, bytes: number, usage: BufferUsageKind = 'storage'): void {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`buffer '${id}': invalid size ${bytes}`);
-    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const size = storageBytes(bytes);
     const max = this.ctx.limits.maxBufferSize;
     if (size > max) {
       throw new TfxError('TFX7003', `buffer '${id}' needs ${size} bytes, more than this GPU's maxBufferSize (${max} bytes)`);
