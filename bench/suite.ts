@@ -167,14 +167,6 @@ class Bencher {
     [this.minIters, this.maxIters, this.targetMs] = o.quick ? [3, 8, 100] : [5, 25, 600];
   }
 
-  /** Warm up (compile + 1 run), pick an iteration count from that run, then time with GPU timestamps. */
-  async time(r: PlanRunner, which: readonly number[]): Promise<Timing> {
-    const w = await r.time(which, 1, 1);
-    // Slow calls (long attention on a software GPU) get 3 timed iterations; the first run already warmed up.
-    const iters = Math.max(w.median > 500 ? 3 : this.minIters, Math.min(this.maxIters, Math.floor(this.targetMs / Math.max(w.median, 0.01))));
-    return r.time(which, 0, iters);
-  }
-
   record(rec: Omit<BenchRecord, 'device'>): BenchRecord {
     const full = { ...rec, device: this.ctx.deviceString, median_ms: ms(rec.median_ms), min_ms: ms(rec.min_ms), max_ms: ms(rec.max_ms) };
     this.res.records.push(full);
