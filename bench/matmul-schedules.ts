@@ -10,20 +10,11 @@ import { loadavg } from 'node:os';
 import { WEBGPU_LIMITS } from '../src/codegen-wgsl/wgsl.js';
 import type { MatmulSchedule } from '../src/ir/kernel.js';
 import { lowerGraph } from '../src/ir/lower.js';
-import { scheduleForTarget, scheduleName, withSchedule } from '../src/ir/schedule.js';
+import { parseMatmulSchedule, scheduleForTarget, scheduleName, withSchedule } from '../src/ir/schedule.js';
 import { closeGpu, openGpu } from '../src/runtime/webgpu/device.js';
 import { matmulCase } from './cases.js';
 import { interleave } from './interleave.js';
 import { PlanRunner } from './plan-runner.js';
-
-/** The schedule a name stands for (the inverse of scheduleName for matmul). */
-export function parseMatmulSchedule(name: string): MatmulSchedule {
-  const m = /^wg(\d+)x(\d+)_t(\d+)x(\d+)(?:_shared(\d+))?(?:_u(\d+))?(?:_sg(\d+))?(_v4)?$/.exec(name);
-  if (!m) throw new Error(`not a matmul schedule name: ${name}`);
-  const s: MatmulSchedule = { wgX: +m[1]!, wgY: +m[2]!, tm: +m[3]!, tn: +m[4]!, tk: m[5] ? +m[5] : 8, shared: !!m[5], ...(m[6] ? { ku: +m[6] } : {}), ...(m[7] ? { sg: +m[7] } : {}), ...(m[8] ? { vec: true } : {}) };
-  if (scheduleName('matmul', s) !== name) throw new Error(`${name} reads back as ${scheduleName('matmul', s)}`);
-  return s;
-}
 
 const [size = '1024', out = 'matmul-schedules.json', rounds = '5', ...names] = process.argv.slice(2);
 const n = Number(size), R = Number(rounds);

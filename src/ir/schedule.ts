@@ -98,6 +98,15 @@ export function scheduleName(kind: Kernel['kind'], s: Schedule): string {
   }
 }
 
+/** The matmul schedule a name stands for (the inverse of scheduleName for matmul; bench scripts take names). */
+export function parseMatmulSchedule(name: string): MatmulSchedule {
+  const m = /^wg(\d+)x(\d+)_t(\d+)x(\d+)(?:_shared(\d+))?(?:_u(\d+))?(?:_sg(\d+))?(_v4)?$/.exec(name);
+  if (!m) throw new Error(`not a matmul schedule name: ${name}`);
+  const s: MatmulSchedule = { wgX: +m[1]!, wgY: +m[2]!, tm: +m[3]!, tn: +m[4]!, tk: m[5] ? +m[5] : 8, shared: !!m[5], ...(m[6] ? { ku: +m[6] } : {}), ...(m[7] ? { sg: +m[7] } : {}), ...(m[8] ? { vec: true } : {}) };
+  if (scheduleName('matmul', s) !== name) throw new Error(`${name} reads back as ${scheduleName('matmul', s)}`);
+  return s;
+}
+
 /** Workgroup memory a kernel's schedule needs, bytes (what the builders declare). */
 export function workgroupBytes(k: Kernel, s: Schedule): number {
   switch (k.kind) {

@@ -104,13 +104,18 @@ function describe(info: GpuInfo, fallback: boolean): string {
   return `${name}${extra ? ` [${extra}]` : ''} / Dawn ${backend}`;
 }
 
-export async function openGpu(opts: { f16?: boolean } = {}): Promise<GpuContext> {
+/**
+ * dawnFlags: extra Dawn instance flags, for measurements only (bench/matmul-limits.ts compares Dawn's default
+ * robustness against the toggles onnxruntime's WebGPU EP sets, e.g. 'enable-dawn-features=disable_robustness');
+ * the runtime never passes any: robustness is what keeps a wrong index from touching memory outside a buffer.
+ */
+export async function openGpu(opts: { f16?: boolean; dawnFlags?: readonly string[] } = {}): Promise<GpuContext> {
   ensureRuntimeDir();
   let gpu: GPU;
   let adapter: GPUAdapter | null;
   try {
     // Without this toggle Dawn rounds timestamps to 100 us, useless for per-kernel timings.
-    gpu = create(['disable-dawn-features=timestamp_quantization']);
+    gpu = create(['disable-dawn-features=timestamp_quantization', ...(opts.dawnFlags ?? [])]);
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
     throw new GpuUnavailableError(`WebGPU failed to start (${firstLine(e)}): ${unavailableHint}`);
