@@ -10,7 +10,7 @@
  * its MatMul program's GPU time in its own Dawn (the same WGSL as the file). A probe reads past a buffer on each
  * device to show whether the toggle took effect.
  *
- *   . scripts/env.sh && npx tsx bench/matmul-limits.ts SIZE OUT.json ROUNDS [TILE...] [--ort-robustness]
+ *   . scripts/env.sh && npx tsx bench/matmul-limits.ts SIZE OUT.json ROUNDS [TILE...] [--ort-robustness] [--devices=a,b,...] [--peer-no-subgroups]
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,24 +29,39 @@ import { PlanRunner, stats } from './plan-runner.js';
 // so its robust and default kinds need two runs; each run's ratios to the same tfx kernels compare them).
 const args = process.argv.slice(2);
 const ortRobust = args.includes('--ort-robustness');
-const [size = '1024', out = 'matmul-limits.json', rounds = '5', ...tiles] = args.filter((a) => a !== '--ort-robustness');
+const [size = '1024', out = 'matmul-limits.json', rounds = '5', ...tiles] = args.filter((a) => !a.startsWith('--'));
 const n = Number(size);
 if (!Number.isInteger(n) || n % 32 !== 0) throw new Error(`size must be a multiple of 32 (onnxruntime's 32x32 tile), got ${size}`);
 if (tiles.length === 0) tiles.push('wg8x8_t16x8', 'wg8x8_t8x8_v4');
 
 /** onnxruntime's device toggles (its webgpu_context.cc; the names are in libonnxruntime.so), as Dawn instance flags. */
 const ortToggles = ['enable-dawn-features=disable_robustness,skip_validation', 'disable-dawn-features=timestamp_quantization,lazy_clear_resource_on_first_use'];
-const devices: { tag: string; ctx: GpuContext }[] = [
-  { tag: 'dawn-default', ctx: await openGpu() },
-  { tag: 'ort-toggles', ctx: await openGpu({ dawnFlags: ortToggles }) },
+/** Devices by name (--devices=a,b,...; default the first three): Dawn instance flags for each. */
+const deviceFlags: Record<string, string[]> = {
+  'dawn-default': [],
+  'ort-toggles': ortToggles,
   // ... and the other shader-side safety Dawn adds: zeroing workgroup memory, polyfilled integer / and %.
-  { tag: 'no-safety', ctx: await openGpu({ dawnFlags: [`${ortToggles[0]!},disable_workgroup_init,disable_polyfills_on_integer_div_and_mod`, ortToggles[1]!] }) },
-];
+  'no-safety': [`${ortToggles[0]!},disable_workgroup_init,disable_polyfills_on_integer_div_and_mod`, ortToggles[1]!],
+  // Code generation choices of this Dawn build that onnxruntime's (older) Dawn may make otherwise.
+  'no-vk-memory-model': ['disable-dawn-features=timestamp_quantization,use_vulkan_memory_model'],
+  'no-reconvergence': ['disable-dawn-features=timestamp_quantization,use_spirv_reconvergence_mode'],
+  'no-spirv-1.4': ['disable-dawn-features=timestamp_quantization,use_spirv_1_4'],
+};
+const deviceArg = args.find((a) => a.startsWith('--devices='));
+const devices: { tag: string; ctx: GpuContext }[] = [];
+for (const tag of deviceArg ? deviceArg.slice('--devices='.length).split(',') : ['dawn-default', 'ort-toggles', 'no-safety']) {
+  const flags = deviceFlags[tag];
+  if (!flags) throw new Error(`unknown device '${tag}' (known: ${Object.keys(deviceFlags).join(', ')})`);
+  devices.push({ tag, ctx: await openGpu({ dawnFlags: flags }) });
+}
 const load0 = loadavg();
 const c = matmulCase(n, n, n);
 const plan = scheduleForTarget(lowerGraph(c.graph, []), WEBGPU_LIMITS);
 const mi = plan.kernels.findIndex((k) => k.kind === 'matmul');
 const ortWgsl = readFileSync(new URL('./peers/ort-node-matmul.wgsl', import.meta.url), 'utf8');
+// --peer-no-subgroups: also the same kernel without its two unused subgroup builtins and `enable subgroups`.
+const ortWgslNoSg = ortWgsl.replace('enable subgroups;\n', '').replace(/^ *@builtin\(subgroup_(invocation_id|size)\).*\n/gm, '');
+if (ortWgslNoSg.includes('subgroup')) throw new Error('internal error: subgroup builtins left in the stripped peer kernel');
 
 /** onnxruntime's Uniforms struct, laid out by WGSL's uniform rules (vec2 align 8, vec3 align 16; 96 bytes); A, B, C in vec4s. */
 function ortUniforms(m: number, k: number, nn: number): Uint32Array {
@@ -102,14 +117,16 @@ for (const { tag, ctx } of devices) {
   runner.ex.alloc('ortU', 96, 'uniform');
   runner.ex.write('ortU', ortUniforms(n, n, n));
   const [a, b] = plan.inputs.map((x) => `b${x.buf}`);
-  await add(`ort-node kernel @${tag}`, runner, [{ label: 'ort_matmul', kind: 'matmul', code: ortWgsl, entryPoint: 'main', bindings: [a!, b!, `b${plan.outputs[0]!.buf}`, 'ortU'], workgroups: [n / 32, n / 32, 1] }]);
+  for (const [what, code] of [['', ortWgsl], ...(args.includes('--peer-no-subgroups') ? [[' (no subgroup builtins)', ortWgslNoSg]] : [])] as const) {
+    await add(`ort-node kernel${what} @${tag}`, runner, [{ label: 'ort_matmul', kind: 'matmul', code, entryPoint: 'main', bindings: [a!, b!, `b${plan.outputs[0]!.buf}`, 'ortU'], workgroups: [n / 32, n / 32, 1] }]);
+  }
 }
-// End to end, as the peers table measures them: tfx's first tile on Dawn's defaults, onnxruntime-node's session.run.
+// End to end, as the peers table measures them: tfx's first tile on the first device, onnxruntime-node's session.run.
 const r0 = runners[0]!;
 await r0.use(withSchedule(plan, mi, parseMatmulSchedule(tiles[0]!)), tiles[0]);
 const d0 = r0.capture([mi]);
 const e2e = async () => (await r0.wall(d0, 1, plan.outputs[0]!.buf)).median;
-parts.push({ name: `tfx ${tiles[0]} end to end @dawn-default`, correct: parts[0]!.correct, max_err: 0, warm: await e2e(), canWin: false, take: e2e });
+parts.push({ name: `tfx ${tiles[0]} end to end @${devices[0]!.tag}`, correct: parts[0]!.correct, max_err: 0, warm: await e2e(), canWin: false, take: e2e });
 // onnxruntime-node's session as the peers table runs it (robustness off, its default; on with --ort-robustness),
 // profiled: its profile holds the MatMul program's GPU time (timestamps in its own Dawn, category 'Api').
 const ort = await import('onnxruntime-node');
@@ -146,7 +163,7 @@ for (const { name, prefix, s: sess } of sessions) {
 writeFileSync(out, JSON.stringify({
   device: devices[0]!.ctx.deviceString, shape: `${n}x${n}x${n}`, timing: 'gpu timestamps per dispatch (tfx executor; onnxruntime profile), except the end-to-end rows (wall ms); interleaved',
   ort_enable_robustness: ortRobust,
-  ort_toggles: ortToggles, oob_probe_read: probes, load_avg_start: load0, load_avg_end: loadavg(),
+  dawn_flags: Object.fromEntries(devices.map((d) => [d.tag, deviceFlags[d.tag]])), oob_probe_read: probes, load_avg_start: load0, load_avg_end: loadavg(),
   command: `. scripts/env.sh && npx tsx bench/matmul-limits.ts ${args.join(' ')}`, rows,
 }, null, 2) + '\n');
 for (const r of runners) r.destroy();
