@@ -46,6 +46,8 @@ const deviceFlags: Record<string, string[]> = {
   'no-vk-memory-model': ['disable-dawn-features=timestamp_quantization,use_vulkan_memory_model'],
   'no-reconvergence': ['disable-dawn-features=timestamp_quantization,use_spirv_reconvergence_mode'],
   'no-spirv-1.4': ['disable-dawn-features=timestamp_quantization,use_spirv_1_4'],
+  // All three at once, with onnxruntime's toggles: SPIR-V 1.0, GLSL450 memory model, no maximal reconvergence.
+  'old-codegen': [ortToggles[0]!, `${ortToggles[1]!},use_vulkan_memory_model,use_spirv_reconvergence_mode,use_spirv_1_4`],
 };
 const deviceArg = args.find((a) => a.startsWith('--devices='));
 const devices: { tag: string; ctx: GpuContext }[] = [];
