@@ -5,7 +5,7 @@
  */
 import { dimEval } from '../src/core/dim.js';
 import { hostTensor, type HostTensor } from '../src/core/tensor.js';
-import { renderWgsl, type RenderedKernel } from '../src/codegen-wgsl/wgsl.js';
+import { renderWgsl, type KernelRenderer, type RenderedKernel } from '../src/codegen-wgsl/wgsl.js';
 import type { Graph } from '../src/ir/graph.js';
 import { bufferNumel, type KernelPlan } from '../src/ir/kernel.js';
 import { computeTileMaps } from '../src/runtime/tiles.js';
@@ -63,12 +63,12 @@ export class PlanRunner {
   /**
    * Switch to a plan over the same buffers (a rescheduled kernel); tile maps are recomputed for it. With a `tag`
    * the tile maps get buffers of their own, so dispatches captured under different tags (attention variants with
-   * different tile sizes) can be interleaved.
+   * different tile sizes) can be interleaved. `render`: how kernels become WGSL (a control experiment's rewrite).
    */
-  async use(plan: KernelPlan, tag = ''): Promise<void> {
+  async use(plan: KernelPlan, tag = '', render: KernelRenderer = renderWgsl): Promise<void> {
     checkFits(plan, this.dims, this.ctx);
     this.plan = plan;
-    this.kernels = plan.kernels.map((k) => renderWgsl(k, plan.buffers, plan.symbols));
+    this.kernels = plan.kernels.map((k) => render(k, plan.buffers, plan.symbols));
     this.tileBufs = new Map();
     for (const t of await computeTileMaps(plan, this.graph, this.inputs, { ...this.dims })) {
       const name = tag ? `b${t.buf}@${tag}` : `b${t.buf}`;

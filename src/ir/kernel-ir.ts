@@ -95,7 +95,8 @@ export function substitute(e: KExpr, env: Readonly<Record<string, KExpr>>): KExp
   return mapExpr(e, (x) => (x.k === 'var' && env[x.name] ? env[x.name]! : x));
 }
 
-function mapStmtExprs(st: KStmt, f: (e: KExpr) => KExpr, body: (b: readonly KStmt[]) => KStmt[]): KStmt {
+/** One statement with `f` applied to its expressions and `body` to its nested statement lists. */
+export function mapStmtExprs(st: KStmt, f: (e: KExpr) => KExpr, body: (b: readonly KStmt[]) => KStmt[]): KStmt {
   switch (st.s) {
     case 'let': case 'set': return { ...st, value: f(st.value) };
     case 'var': return { ...st, init: f(st.init) };
