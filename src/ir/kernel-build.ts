@@ -260,7 +260,11 @@ function buildMatmulVec(k: MatmulKernel, c: Ctx): KBody {
   const { M, N, K, head } = matmulHead(k, c);
   const A = vecRead(k.a, 'k', c.buffers);
   const Bn = vecRead(k.b, 'n', c.buffers), Bk = Bn || shared ? null : vecRead(k.b, 'k', c.buffers);
-  const C = c.buffers[k.out]!.dtype === 'f32' && k.epilogue.dtype === 'f32' ? vecIndex(k.out, k.at, 'n') : null;
+  // C is written as vectors only where no run-time test decides it: the scalar fallback would otherwise store
+  // single lanes of a vec4-typed binding, and WGSL lets a component store write the whole vector (a race between
+  // neighbouring invocations). Reads are not affected: A and B keep their run-time tests.
+  const Cv = c.buffers[k.out]!.dtype === 'f32' && k.epilogue.dtype === 'f32' ? vecIndex(k.out, k.at, 'n') : null;
+  const C = Cv && guardAll([Cv.guard, divisible(N)]) === true ? Cv : null;
   if (!A && !Bn && !Bk && !C) return scalar;
   const pos = (d: KExpr): Guard => (d.k === 'const' ? d.v > 0 : kbin('gt', d, i(0)));
   const guard = guardAll([

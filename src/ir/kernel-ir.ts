@@ -195,7 +195,7 @@ export function lowerBody(b: KBody): KBody {
  * broadcast needs (0: none); `vectors`: the buffers it touches with vector loads or stores.
  */
 export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; subgroups: number; vectors: Set<number> } {
-  const bufs = new Set<number>(), vectors = new Set<number>();
+  const bufs = new Set<number>(), vectors = new Set<number>(), scalarStores = new Set<number>();
   let dims = false, subgroups = 0;
   const see = (e: KExpr) => walkK(e, (x) => {
     if (x.k === 'load') bufs.add(x.buf);
@@ -204,11 +204,14 @@ export function bodyResources(b: KBody): { buffers: number[]; dims: boolean; sub
     if (x.k === 'special' && x.name === 'sgid') subgroups = Math.max(subgroups, 1);
   });
   const scan = (s: readonly KStmt[]) => s.forEach((st) => {
-    if (st.s === 'store') bufs.add(st.buf);
+    if (st.s === 'store') { bufs.add(st.buf); scalarStores.add(st.buf); }
     if (st.s === 'vload' || st.s === 'vstore') { bufs.add(st.buf); vectors.add(st.buf); }
     mapStmtExprs(st, (e) => { see(e); return e; }, (x) => { scan(x); return [...x]; });
   });
   scan(b.body);
+  // A buffer stored to as vectors is never stored to by single lanes (see buildMatmulVec: a WGSL component store
+  // may write the whole vector).
+  for (const x of vectors) if (scalarStores.has(x)) throw new Error(`internal error: ${b.name} stores buffer ${x} both as vectors and as scalars`);
   return { buffers: [...bufs].sort((x, y) => x - y), dims, subgroups, vectors };
 }
 

@@ -18,15 +18,14 @@ const i = (v: number) => kconst(v);
 const lix: KExpr = { k: 'special', name: 'lix', dtype: 'i32' };
 const al = (arr: string, at: number): KExpr => ({ k: 'aload', arr, at: i(at), dtype: 'f32' });
 
-/** y[4 lix .. 4 lix + 3] = a[4 lix .. + 3] * 2 through registers, plus a scalar read of a and a scalar store to y. */
+/** y[4 lix .. 4 lix + 3] = (a[4 lix .. + 3] + a[5]) * 2 through registers: a scalar read of a buffer read as vectors. */
 const body: KBody = {
   name: 'k0_vec', label: 'vec test', out: 1, workgroup: [4, 1, 1], shared: [], grid: { linear: i(1) },
   body: [
     array('r', 4, true),
     vload('r', i(0), 0, kbin('mul', lix, i(4))),
-    unrolled('l', 4, [aset('r', kvar('l'), kbin('mul', { k: 'aload', arr: 'r', at: kvar('l'), dtype: 'f32' }, kconst(2, 'f32'), 'f32'))]),
+    unrolled('l', 4, [aset('r', kvar('l'), kbin('mul', kbin('add', { k: 'aload', arr: 'r', at: kvar('l'), dtype: 'f32' }, kload(0, i(5), 'f32'), 'f32'), kconst(2, 'f32'), 'f32'))]),
     vstore(1, kbin('mul', lix, i(4)), [0, 1, 2, 3].map((l) => al('r', l))),
-    store(1, i(63), kload(0, i(5), 'f32')),
   ],
 };
 
@@ -40,7 +39,6 @@ describe('vload / vstore in the renderers', () => {
     expect(code).toContain('r_3 = v0.w;');
     expect(code).toContain('buf1[((i32(lix) * 4i)) >> 2u] = vec4<f32>(r_0, r_1, r_2, r_3);');
     expect(code).toContain('buf0[(5i) >> 2u][(5i) & 3i]');
-    expect(code).toContain('buf1[(63i) >> 2u][(63i) & 3i] = ');
   });
 
   it('CUDA: float4 through the buffer pointer, scalar accesses unchanged', () => {
@@ -49,7 +47,13 @@ describe('vload / vstore in the renderers', () => {
     expect(code).toContain('r_2 = v0.z;');
     expect(code).toContain('*reinterpret_cast<float4*>(g1 + (((int)threadIdx.x * 4))) = make_float4(r_0, r_1, r_2, r_3);');
     expect(code).toContain('const float t0 = g0[5];');
-    expect(code).toContain('g1[63] = t0;');
+    expect(code).toContain('r_0 = ((r_0 + t0) * 2.0f);');
+  });
+
+  it('refuses a body that stores one buffer both as vectors and as single lanes (a WGSL component store may write the whole vector)', () => {
+    const mixed: KBody = { ...body, body: [...body.body, store(1, i(63), kload(0, i(5), 'f32'))] };
+    expect(() => renderWgslBody(mixed, buffers, [])).toThrow(/stores buffer 1 both as vectors and as scalars/);
+    expect(() => renderCudaBody(mixed, buffers, [])).toThrow(/both as vectors and as scalars/);
   });
 
   it('scalarizes the registers a vector load writes and keeps them (they are written, so declared)', () => {
