@@ -4,23 +4,13 @@
  */
 import { dimEval } from '../src/core/dim.js';
 import type { Kernel, MatmulSchedule } from '../src/ir/kernel.js';
-import { scheduleCandidates, scheduleName, scheduleViolation, type TargetLimits } from '../src/ir/schedule.js';
-import type { GpuLimits } from '../src/runtime/webgpu/device.js';
+import { scheduleCandidates, scheduleName, scheduleViolation } from '../src/ir/schedule.js';
+import { targetLimitsOf, type GpuLimits } from '../src/runtime/webgpu/device.js';
 import type { Schedule } from '../src/runtime/tune-cache.js';
 
 export interface Variant { readonly name: string; readonly schedule: Schedule; readonly isDefault: boolean }
 
-export { scheduleName };
-
-/** The device's limits as the schedule home's TargetLimits. */
-export function targetLimitsOf(lim: GpuLimits): TargetLimits {
-  return {
-    name: 'webgpu device', workgroupBytes: lim.maxComputeWorkgroupStorageSize, invocations: lim.maxComputeInvocationsPerWorkgroup,
-    workgroupSize: [lim.maxComputeWorkgroupSizeX, lim.maxComputeWorkgroupSizeY, lim.maxComputeWorkgroupSizeZ],
-    groupsPerDim: lim.maxComputeWorkgroupsPerDimension, bindingBytes: lim.maxStorageBufferBindingSize, storageBuffers: lim.maxStorageBuffersPerShaderStage, bf16Storage: false,
-    ...(lim.subgroupMaxSize ? { subgroups: { min: lim.subgroupMinSize, max: lim.subgroupMaxSize } } : {}),
-  };
-}
+export { scheduleName, targetLimitsOf };
 
 /** Why a schedule cannot run on this device for this kernel at these sizes, or null if it can. */
 export function violatesLimits(k: Kernel, s: Schedule, lim: GpuLimits, dims: Readonly<Record<string, number>>): string | null {

@@ -4,7 +4,7 @@ import type { Program } from '../ir/graph.js';
 import type { KernelPlan } from '../ir/kernel.js';
 import { writeOutputFile } from '../runtime/fs-out.js';
 import { analyzeProfile, chromeTrace, formatProfile } from '../runtime/profile.js';
-import { getGpu } from '../runtime/webgpu/device.js';
+import { getGpu, targetLimitsOf } from '../runtime/webgpu/device.js';
 import { measurePeak } from '../runtime/webgpu/peak.js';
 import { compileEntry, runEntry, withPlan, type RunOutput } from '../runtime/webgpu/program.js';
 import { cachedRenderer } from '../runtime/webgpu/module-cache.js';
@@ -25,7 +25,7 @@ export async function runWebGpuCli(program: Program, entry: string, weights: Rea
     if (tune) {
       const cache = tune.loadTuneCache();
       if (cache) {
-        const plan = tune.applyTuneCache(compiled.plan, cache, ctx.deviceString);
+        const plan = tune.applyTuneCache(compiled.plan, cache, ctx.deviceString, targetLimitsOf(ctx.limits));
         if (plan !== compiled.plan) { compiled = withPlan(compiled.graph, plan, render); log('using tuned schedules from the tune cache'); }
       }
     }

@@ -12,7 +12,7 @@ import { planMemory } from './memory-plan.js';
 import { computeTileMaps } from './tiles.js';
 import { f16BitsToF32, f32ArrayToF16Bits } from './weights.js';
 import { isDeviceTensor, SessionError, type CallPlan, type DeviceTensor, type Engine, type WeightSource, type KernelTime, type TensorArg } from './session.js';
-import type { GpuContext } from './webgpu/device.js';
+import { targetLimitsOf, type GpuContext } from './webgpu/device.js';
 import { GpuExecutor } from './webgpu/executor.js';
 import { compileEntry, withPlan, type CompiledEntry } from './webgpu/program.js';
 
@@ -128,7 +128,7 @@ export class WebGpuEngine implements Engine {
     let c = compileEntry(this.program, name, {}, render);
     const tune = this.tune ? await import('./tune-cache.js').catch(() => undefined) : undefined;
     const cache = tune?.loadTuneCache();
-    let plan = this.tune && tune && cache ? tune.applyTuneCache(c.plan, cache, this.ctx.deviceString) : c.plan;
+    let plan = this.tune && tune && cache ? tune.applyTuneCache(c.plan, cache, this.ctx.deviceString, targetLimitsOf(this.ctx.limits)) : c.plan;
     const stored = storeInPlace(plan, pairs);
     plan = stored.plan;
     if (plan !== c.plan) c = withPlan(c.graph, plan, render);

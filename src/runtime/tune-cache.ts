@@ -12,7 +12,7 @@ import type { AttentionSchedule, KExpr, Kernel, KernelPlan, MapSchedule, MatmulS
 export const TUNE_CACHE_VERSION = 1;
 export const DEFAULT_TUNE_CACHE = '.tfx-cache/tune.json';
 
-import { withSchedule, type Schedule } from '../ir/schedule.js';
+import { scheduleViolation, withSchedule, type Schedule, type TargetLimits } from '../ir/schedule.js';
 export type { Schedule };
 
 export interface TuneEntry {
@@ -102,12 +102,17 @@ export function kernelSignature(k: Kernel): string {
 
 export { withSchedule };
 
-/** The plan with every kernel that has a cache entry for this device rescheduled; the same object if none. */
-export function applyTuneCache(plan: KernelPlan, cache: TuneCache, deviceString: string): KernelPlan {
+/**
+ * The plan with every kernel that has a cache entry for this device rescheduled; the same object if none. With
+ * `limits`, an entry whose schedule does not fit the kernel on them (scheduleViolation: e.g. lanes not dividing
+ * this kernel's head dim, a subgroup schedule on a device without subgroups) is ignored like a missing one.
+ */
+export function applyTuneCache(plan: KernelPlan, cache: TuneCache, deviceString: string, limits?: TargetLimits): KernelPlan {
   let out = plan;
   plan.kernels.forEach((k, i) => {
     const e = cache.entries[tuneKey(kernelSignature(k), deviceString)];
     if (!e || e.device !== deviceString || e.kind !== k.kind || !validSchedule(k.kind, e.schedule)) return;
+    if (limits && scheduleViolation(k, e.schedule, limits) !== null) return;
     if (JSON.stringify(e.schedule) === JSON.stringify(k.schedule)) return;
     out = withSchedule(out, i, e.schedule);
   });

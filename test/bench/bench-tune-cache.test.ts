@@ -11,6 +11,7 @@ import {
   applyTuneCache, emptyTuneCache, kernelSignature, loadTuneCache, saveTuneCache, tuneKey, validSchedule, withSchedule, type TuneCache,
 } from '../../src/runtime/tune-cache.js';
 import { attentionCase } from '../../bench/cases.js';
+import { WEBGPU_LIMITS } from '../../src/codegen-wgsl/wgsl.js';
 
 const sh = (...n: number[]) => n.map(dimConst);
 
@@ -106,6 +107,14 @@ describe('applyTuneCache', () => {
   it('does not apply an entry tuned on another device, and returns the same plan', () => {
     const p = twoMatmuls(32);
     expect(applyTuneCache(p, cacheFor(p, 'some other GPU / Dawn D3D12'), DEV)).toBe(p);
+  });
+
+  it('with the device limits, ignores an entry whose schedule does not fit them (a damaged or foreign cache)', () => {
+    const p = twoMatmuls(32);
+    // 16 x 4 = 64 invocations: fits WebGPU's default 256, not a device that allows 32 per workgroup.
+    const small = { ...WEBGPU_LIMITS, invocations: 32 };
+    expect(applyTuneCache(p, cacheFor(p, DEV), DEV, small)).toBe(p);
+    expect(applyTuneCache(p, cacheFor(p, DEV), DEV, WEBGPU_LIMITS).kernels.map((k) => k.schedule)).toEqual([tuned, tuned]);
   });
 
   it('does not apply an entry for another kernel (other shapes)', () => {

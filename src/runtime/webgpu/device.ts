@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { TfxError, type UserCode } from '../../errors.js';
+import type { TargetLimits } from '../../ir/schedule.js';
 
 // GPUBufferUsage, GPUMapMode, ... are globals in a browser; Dawn hands them over as an object.
 Object.assign(globalThis, globals);
@@ -220,4 +221,14 @@ function oneLine(s: string): string {
     .map((l) => l.trim())
     .filter((l) => l !== '')
     .join(' | ');
+}
+
+/** The device's limits as the schedule home's TargetLimits (src/ir/schedule.ts), for checking schedules against it. */
+export function targetLimitsOf(lim: GpuLimits): TargetLimits {
+  return {
+    name: 'webgpu device', workgroupBytes: lim.maxComputeWorkgroupStorageSize, invocations: lim.maxComputeInvocationsPerWorkgroup,
+    workgroupSize: [lim.maxComputeWorkgroupSizeX, lim.maxComputeWorkgroupSizeY, lim.maxComputeWorkgroupSizeZ],
+    groupsPerDim: lim.maxComputeWorkgroupsPerDimension, bindingBytes: lim.maxStorageBufferBindingSize, storageBuffers: lim.maxStorageBuffersPerShaderStage, bf16Storage: false,
+    ...(lim.subgroupMaxSize ? { subgroups: { min: lim.subgroupMinSize, max: lim.subgroupMaxSize } } : {}),
+  };
 }
