@@ -142,11 +142,13 @@ export class PlanRunner {
   }
 
   /** Wall ms per call, submit through the output on the host (how the peers are timed). */
-  async wall(which: readonly number[] | readonly Dispatch[], iters: number, readBuf: number): Promise<Timing> {
+  async wall(which: readonly number[] | readonly Dispatch[], iters: number, readBuf: number, opts: { upload?: boolean } = {}): Promise<Timing> {
     const one = which.map((x) => (typeof x === 'number' ? this.dispatch(x) : x));
     const times: number[] = [];
     for (let it = 0; it < iters; it++) {
       const t0 = performance.now();
+      // `upload`: the entry's inputs written from the host first, as a peer's run with host tensors does.
+      if (opts.upload) for (const inp of this.plan.inputs) this.ex.write(`b${inp.buf}`, toBytes(this.inputs.get(inp.name)!, this.plan.buffers[inp.buf]!.dtype));
       await this.ex.run(one);
       await this.ex.read(`b${readBuf}`);
       times.push(performance.now() - t0);

@@ -467,7 +467,7 @@ class Bencher {
   /**
    * tfx (its default schedule and, where the matmul search ran, its best variant) and every peer on the same
    * cases, interleaved call by call. tfx is timed both ways: GPU timestamps, and end to end like the peers
-   * (submit through the result read back on the host). A ratio compares GPU time with GPU time where the peer
+   * (inputs written from the host, submit, the result read back on the host). A ratio compares GPU time with GPU time where the peer
    * has it (tfjs), else end-to-end time with end-to-end time.
    */
   async peers(): Promise<void> {
@@ -504,7 +504,8 @@ class Bencher {
         for (const o of ours) {
           const take = async () => (await runner.timeDispatches(o.d, 0, 1)).median;
           parts.push({ warm: await take(), canWin: false, take, rec: rec(o.name, o.correct, o.maxErr, 'gpu') });
-          const wall = async () => (await runner.wall(o.d, 1, plan.outputs[0]!.buf)).median;
+          // End to end as the peers' session.run with host tensors: inputs uploaded, run, output read back.
+          const wall = async () => (await runner.wall(o.d, 1, plan.outputs[0]!.buf, { upload: true })).median;
           parts.push({ warm: await wall(), canWin: false, take: wall, rec: rec(`${o.name} (end to end)`, o.correct, o.maxErr, 'wall') });
         }
         const nOurs = parts.length;
