@@ -4,7 +4,7 @@
  * sizes), then every buffer the kernel touches in id order; only bindings the code uses are declared (Dawn
  * rejects unused ones with layout 'auto'). f16 buffers are storage only: values are f32 in registers. A buffer
  * the kernel touches with vector loads or stores is bound as `array<vec4<f32>>` (one binding per buffer: WebGPU
- * forbids writable aliases), its scalar accesses indexing a lane.
+ * forbids writable aliases), its scalar loads indexing a lane (scalar stores to it are refused: kernel-ir.ts).
  */
 import type { DType } from '../core/dtype.js';
 import { printStmts, type StmtTable, type TargetTable } from '../ir/kernel-emit.js';
@@ -79,7 +79,7 @@ const STMT = {
   set: (n, v) => `${n} = ${v};`,
   array: (n, t, size) => `var ${n}: array<${wgslType(t)}, ${size}>;`,
   aset: (a, at, v) => `${a}[${at}] = ${v};`,
-  store: (buf, at, v, t, vec) => `buf${buf}[${vec ? vecElem(at) : at}] = ${t === 'f16' ? `f16(${v})` : v};`,
+  store: (buf, at, v, t) => `buf${buf}[${at}] = ${t === 'f16' ? `f16(${v})` : v};`,
   vload: (tmp, buf, at) => `let ${tmp}: vec4<f32> = buf${buf}[(${at}) >> 2u];`,
   lane: (tmp, l) => `${tmp}.${'xyzw'[l]}`,
   vstore: (buf, at, vs) => `buf${buf}[(${at}) >> 2u] = vec4<f32>(${vs.join(', ')});`,

@@ -35,7 +35,7 @@ export interface StmtTable {
   readonly array: (name: string, t: DType, size: number) => string;
   readonly aset: (arr: string, at: string, value: string) => string;
   /** value is an f32 (or i32) register value; `storage` the buffer's element type. */
-  readonly store: (buf: number, at: string, value: string, storage: DType, vec: boolean) => string;
+  readonly store: (buf: number, at: string, value: string, storage: DType) => string;
   /** Declares the vector local `tmp` = the VEC elements of buffer `buf` from element `at` (a multiple of VEC). */
   readonly vload: (tmp: string, buf: number, at: string) => string;
   /** Lane `l` of the vector local `tmp`. */
@@ -60,7 +60,7 @@ export function printStmts(b: KBody, t: TargetTable, st: StmtTable, storage: (bu
         case 'set': lines.push(ind + st.set(s.name, one(s.value, ind))); break;
         case 'array': lines.push(ind + st.array(s.name, s.dtype, s.size)); break;
         case 'aset': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.aset(s.arr, at, v)); break; }
-        case 'store': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.store(s.buf, at, v, storage(s.buf), vectors.has(s.buf))); break; }
+        case 'store': { const [at, v] = p.print([s.at, s.value], lines, ind) as [string, string]; lines.push(ind + st.store(s.buf, at, v, storage(s.buf))); break; }  // never a vector buffer: bodyResources
         case 'vload': {
           const tmp = `v${nv++}`;
           const [at, ...dst] = p.print([s.at, ...s.dst.map((d) => ('arr' in d ? d.at : kconst(0)))], lines, ind);
